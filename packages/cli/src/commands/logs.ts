@@ -1,0 +1,24 @@
+import { createBackend } from "@aves2/core";
+import { Command } from "commander";
+import { context } from "../context.js";
+
+export function logsCommand(): Command {
+  return new Command("logs")
+    .description("print a run's logs (every replica, prefixed when there are several)")
+    .argument("<run-id>", "run id (a unique prefix is enough)")
+    .option("-f, --follow", "keep printing new lines until the run ends")
+    .option("-b, --backend <name>", "backend of the run", "local")
+    .addHelpText("after", "\nExamples:\n  $ pnpm component logs mobilenet-v2-20261125-101500-ab12\n  $ pnpm component logs mobilenet-v2-2026 -f")
+    .action(async (id: string, opts: { follow?: boolean; backend: string }) => {
+      const ctx = context();
+      const backend = createBackend(opts.backend, ctx.config, ctx.libs);
+      const replicas = ((await backend.status(id)).details.replicas as string[] | undefined) ?? [];
+      const ac = new AbortController();
+      process.once("SIGINT", () => ac.abort());
+      await backend.logs(id, {
+        follow: Boolean(opts.follow),
+        signal: ac.signal,
+        onLog: (l) => process.stdout.write(`${replicas.length > 1 ? `[${l.replica}] ` : ""}${l.text}\n`),
+      });
+    });
+}

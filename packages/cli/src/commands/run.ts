@@ -1,0 +1,86 @@
+import { planRun, type RunFlags, type RunRecord, requestFromFlags } from "@aves2/core";
+import { Command } from "commander";
+import { context } from "../context.js";
+import { EXIT } from "../errors.js";
+import { duration, elapsed, json, metricValue } from "../output/format.js";
+import { RunProgress } from "../output/progress.js";
+import { bold, dim, green, red, yellow } from "../output/style.js";
+import { addRunFlags } from "./run-flags.js";
+
+type RunOpts = RunFlags & { json?: boolean; detach?: boolean; python?: string };
+
+export function runCommand(): Command {
+  return addRunFlags(
+    new Command("run")
+      .description("run a component (on this machine by default) and stream its progress")
+      .argument("<name>", "component name (or path to its folder)")
+      .option("-d, --detach", "start the run and return its id at once")
+      .option("--json", "print the final run record as JSON (logs go to stderr)")
+      .addHelpText(
+        "after",
+        `
+Examples:
+  $ pnpm component run mobilenet-v2
+  $ pnpm component run mobilenet-v2 --set epochs=3 --set lr=0.01
+  $ pnpm component run mobilenet-v2 --params my-params.yaml --input train_data_dir=./images/train --output result_dir=./out
+  $ pnpm component run mobilenet-v2 --detach && pnpm component logs <run-id> -f
+
+Ctrl-C cancels the run (its process tree is stopped, outputs written so far are kept); a second Ctrl-C kills it at once.`,
+      ),
+  ).action(async (name: string, opts: RunOpts) => {
+    const ctx = context(opts);
+    const request = requestFromFlags(name, opts, ctx.cwd, ctx.config.backend.value);
+    const { plan, spec, backend, launcher, component } = await planRun(ctx.root, ctx.config, request, ctx.libs);
+    const out = opts.json ? process.stderr : process.stdout;
+    const replicas = "processes" in plan ? (plan.processes as unknown[]).length : 1;
+    const progress = new RunProgress(out, Boolean(out.isTTY), replicas > 1);
+
+    const handle = await backend.submit(plan, spec, {
+      launcher,
+      ...(opts.detach ? { detach: true } : {}),
+      onLog: (l) => progress.log(l),
+      onEvent: (e) => progress.event(e),
+    });
+    if (opts.detach) {
+      if (opts.json) process.stdout.write(json(await handle.wait()));
+      else process.stdout.write(`${handle.runId}\n`);
+      return;
+    }
+    out.write(dim(`run ${handle.runId}: ${component.name} ${component.version} on ${backend.name}\n`, out));
+
+    let interrupts = 0;
+    const onSigint = () => {
+      interrupts++;
+      progress.finish();
+      out.write(interrupts === 1 ? "\ncanceling (Ctrl-C again to kill at once)...\n" : "killing...\n");
+      void handle.cancel();
+    };
+    process.on("SIGINT", onSigint);
+    process.on("SIGTERM", onSigint);
+    const record = await handle.wait();
+    process.off("SIGINT", onSigint);
+    process.off("SIGTERM", onSigint);
+    progress.finish();
+
+    if (opts.json) process.stdout.write(json(record));
+    else out.write(summary(record));
+    process.exitCode = record.state === "succeeded" ? EXIT.ok : EXIT.runFailed;
+  });
+}
+
+function summary(r: RunRecord): string {
+  const took = duration(elapsed(r.startedAt ?? r.createdAt, r.endedAt));
+  const lines: string[] = [];
+  if (r.state === "succeeded") lines.push(`${green("✓ succeeded")} in ${took}  ${bold(r.runId)}`);
+  else if (r.state === "canceled") lines.push(`${yellow("■ canceled")} after ${took}  ${r.runId}`);
+  else lines.push(`${red("✗ failed")} after ${took}  ${r.runId}${r.reason ? `\n  ${r.reason}` : ""}`);
+  const m = r.metrics.summary ?? r.metrics.epochs[r.metrics.epochs.length - 1];
+  if (m) {
+    const scalar = Object.entries(m).filter(([, v]) => typeof v === "number" || typeof v === "string");
+    lines.push(`  metrics: ${scalar.map(([k, v]) => `${k}=${metricValue(v)}`).join("  ")}`);
+  }
+  const plan = r.plan as { runDir?: string; outputs?: { name: string; dir: string; uri?: string }[] };
+  for (const o of plan.outputs ?? []) lines.push(`  ${o.name}: ${o.uri ?? o.dir}`);
+  if (plan.runDir) lines.push(dim(`  record: ${plan.runDir}/run.json   logs: component logs ${r.runId}`));
+  return `${lines.join("\n")}\n`;
+}

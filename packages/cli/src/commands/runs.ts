@@ -1,0 +1,33 @@
+import { createBackend } from "@aves2/core";
+import { Command } from "commander";
+import { context } from "../context.js";
+import { duration, elapsed, json, metricValue } from "../output/format.js";
+import { stateColor } from "../output/style.js";
+import { table } from "../output/table.js";
+
+export function runsCommand(): Command {
+  return new Command("runs")
+    .description("list runs, newest first")
+    .option("-b, --backend <name>", "backend whose runs to list", "local")
+    .option("-n, --limit <n>", "show at most n runs", "20")
+    .option("--json", "print JSON")
+    .addHelpText("after", "\nExamples:\n  $ pnpm component runs\n  $ pnpm component runs --limit 5 --json")
+    .action(async (opts: { backend: string; limit: string; json?: boolean }) => {
+      const ctx = context();
+      const limit = Math.max(1, Number.parseInt(opts.limit, 10) || 20);
+      const records = (await createBackend(opts.backend, ctx.config, ctx.libs).list()).slice(0, limit);
+      if (opts.json) {
+        process.stdout.write(json(records.map(({ plan: _p, ...r }) => r)));
+        return;
+      }
+      if (records.length === 0) {
+        process.stdout.write("no runs yet: try `pnpm component run mobilenet-v2`\n");
+        return;
+      }
+      const rows = records.map((r) => {
+        const top = r.metrics.summary?.top1 ?? r.metrics.epochs[r.metrics.epochs.length - 1]?.val_accuracy;
+        return [r.runId, `${r.component.name}@${r.component.version}`, stateColor(r.state), r.createdAt.replace("T", " ").slice(0, 19), duration(elapsed(r.startedAt, r.endedAt)), metricValue(top)];
+      });
+      process.stdout.write(`${table(["RUN ID", "COMPONENT", "STATE", "CREATED (UTC)", "DURATION", "TOP1"], rows)}\n`);
+    });
+}

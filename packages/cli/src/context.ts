@@ -1,0 +1,20 @@
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { type Config, findProjectRoot, loadConfig } from "@aves2/core";
+
+export interface Context {
+  /** The catalog root (the monorepo). */
+  readonly root: string;
+  /** Where relative paths given on the command line are resolved. */
+  readonly cwd: string;
+  readonly config: Config;
+  /** Shared Python packages copied beside component code. */
+  readonly libs: readonly string[];
+}
+
+export function context(flags: { python?: string } = {}): Context {
+  const cwd = process.cwd();
+  const root = findProjectRoot(cwd);
+  const runtime = dirname(createRequire(import.meta.url).resolve("@aves2/python-runtime/package.json"));
+  return { root, cwd, config: loadConfig(root, flags.python ? { python: flags.python } : {}), libs: [join(runtime, "aves2_runtime")] };
+}

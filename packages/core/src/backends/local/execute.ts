@@ -1,0 +1,198 @@
+import type { ChildProcess } from "node:child_process";
+import { createWriteStream, existsSync, type WriteStream } from "node:fs";
+import { cp, mkdir, writeFile } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { createInterface } from "node:readline";
+import { isMetric, isSummary, parseEventLine, type RunEvent } from "../../run/events.js";
+import { storeFor } from "../../storage/index.js";
+import type { Transfer } from "../../storage/store.js";
+import { parseUri } from "../../storage/uri.js";
+import type { LogLine, RunRecord, RunState, SubmitOptions } from "../backend.js";
+import type { LocalPlan } from "./plan.js";
+import { freePort, killGroup, spawnGroup } from "./process-group.js";
+import { CANCEL_FILE, eventsFile, logFile, writeRecord } from "./records.js";
+
+/** Seconds between SIGTERM and SIGKILL when stopping a run. */
+const KILL_GRACE_MS = 8_000;
+
+export interface Execution {
+  readonly done: Promise<RunRecord>;
+  cancel(): Promise<void>;
+}
+
+/**
+ * Carries out a local plan: stage code and inputs, run the replicas, stream
+ * their output, stage outputs (also after a failure or a cancel), and keep
+ * run.json current at each step.
+ */
+export function executeLocal(plan: LocalPlan, python: string | undefined, opts: SubmitOptions = {}): Execution {
+  const children = new Map<string, ChildProcess>();
+  let canceling = false;
+  const cancelFile = join(plan.runDir, CANCEL_FILE);
+
+  /** First call: SIGTERM, then SIGKILL after a grace period. A second call kills at once. */
+  const cancel = async () => {
+    if (canceling) return stopAll("SIGKILL");
+    canceling = true;
+    await writeFile(cancelFile, new Date().toISOString()).catch(() => undefined);
+    stopAll("SIGTERM");
+  };
+  const stopAll = (signal: NodeJS.Signals) => {
+    for (const child of children.values()) {
+      if (child.pid && child.exitCode === null && child.signalCode === null) killGroup(child.pid, signal);
+    }
+    if (signal === "SIGTERM") setTimeout(() => stopAll("SIGKILL"), KILL_GRACE_MS).unref();
+  };
+
+  const done = (async (): Promise<RunRecord> => {
+    let record: RunRecord = {
+      runId: plan.runId,
+      backend: "local",
+      component: { name: plan.spec.component.name, version: plan.spec.component.version },
+      state: "pending",
+      createdAt: plan.spec.createdAt,
+      metrics: { epochs: [] },
+      transfers: [],
+      spec: plan.spec,
+      plan,
+      details: { supervisorPid: process.pid, ...(python ? { python } : {}), replicas: plan.processes.map((p) => p.replica) },
+    };
+    const save = (patch: Partial<RunRecord>) => {
+      record = { ...record, ...patch };
+      writeRecord(plan.runDir, record);
+    };
+    await mkdir(join(plan.runDir, "logs"), { recursive: true });
+    save({});
+
+    const transfers: Transfer[] = [];
+    let failure: string | undefined;
+    let exitCode: number | null | undefined;
+    try {
+      await stageIn(plan, transfers);
+      save({ transfers: [...transfers] });
+      if (!canceling && !existsSync(cancelFile)) {
+        const result = await runReplicas(plan, python, children, opts, (patch) => save(patch(record)));
+        exitCode = result.exitCode;
+        failure = result.failure;
+      }
+    } catch (e) {
+      failure = `could not start: ${(e as Error).message}`;
+    }
+    const canceled = canceling || existsSync(cancelFile);
+    try {
+      await stageOut(plan, transfers);
+    } catch (e) {
+      failure ??= `saving outputs failed: ${(e as Error).message}`;
+    }
+    const state: RunState = canceled ? "canceled" : failure ? "failed" : "succeeded";
+    const reason = canceled ? "canceled by the user" : failure;
+    save({ state, endedAt: new Date().toISOString(), exitCode: exitCode ?? null, transfers, ...(reason ? { reason } : {}) });
+    return record;
+  })();
+  return { done, cancel };
+}
+
+async function stageIn(plan: LocalPlan, transfers: Transfer[]): Promise<void> {
+  const started = Date.now();
+  const code = parseUri(plan.code.from, "--code", plan.runDir);
+  const codeDir = storeFor(code, "--code").localPath?.(code);
+  if (!codeDir) throw new Error(`code at ${plan.code.from} cannot be staged locally`);
+  await cp(codeDir, plan.code.to, { recursive: true, filter: (src) => !/(__pycache__|\.pyc)$/.test(src) });
+  for (const lib of plan.code.libs) {
+    await cp(lib, join(plan.code.to, basename(lib)), { recursive: true, filter: (src) => !/(__pycache__|\.pyc)$/.test(src) });
+  }
+  transfers.push({ direction: "in", name: "code", uri: plan.code.from, local: plan.code.to, files: 0, bytes: 0, seconds: (Date.now() - started) / 1000, method: "copy" });
+  for (const input of plan.inputs) {
+    const uri = parseUri(input.uri, `--input ${input.name}`, plan.runDir);
+    transfers.push(await storeFor(uri, `--input ${input.name}`).stageIn(uri, input.to, input.name));
+  }
+  for (const output of plan.outputs) await mkdir(output.dir, { recursive: true });
+}
+
+async function stageOut(plan: LocalPlan, transfers: Transfer[]): Promise<void> {
+  for (const output of plan.outputs) {
+    if (!output.uri || !existsSync(output.dir)) continue;
+    const uri = parseUri(output.uri, `--output ${output.name}`, plan.runDir);
+    transfers.push(await storeFor(uri, `--output ${output.name}`).stageOut(output.dir, uri, output.name));
+  }
+}
+
+type Patch = (r: RunRecord) => Partial<RunRecord>;
+
+async function runReplicas(
+  plan: LocalPlan,
+  python: string | undefined,
+  children: Map<string, ChildProcess>,
+  opts: SubmitOptions,
+  update: (patch: Patch) => void,
+): Promise<{ exitCode: number | null; failure?: string }> {
+  const port = plan.processes.some((p) => p.env.MASTER_PORT === "auto") ? String(await freePort()) : undefined;
+  const events = createWriteStream(eventsFile(plan.runDir), { flags: "a" });
+  const logs: WriteStream[] = [];
+  const exits = plan.processes.map((proc) => {
+    const argv = python ? [python, ...proc.argv.slice(1)] : [...proc.argv];
+    const env = { ...process.env, ...proc.env, ...(port && proc.env.MASTER_PORT === "auto" ? { MASTER_PORT: port } : {}) };
+    const child = spawnGroup(argv, proc.cwd, env);
+    children.set(proc.replica, child);
+    const log = createWriteStream(logFile(plan.runDir, proc.replica), { flags: "a" });
+    logs.push(log);
+    const lastErr: string[] = [];
+    const onLine = (stream: LogLine["stream"]) => (text: string) => {
+      const event = parseEventLine(text);
+      if (event) {
+        events.write(`${JSON.stringify({ replica: proc.replica, ...event })}\n`);
+        recordEvent(event, update);
+        opts.onEvent?.(event, proc.replica);
+        return;
+      }
+      log.write(`${text}\n`);
+      if (stream === "stderr" && text.trim()) lastErr.splice(0, lastErr.length >= 3 ? 1 : 0, text.trim());
+      opts.onLog?.({ replica: proc.replica, stream, text });
+    };
+    const streamsClosed = Promise.all(
+      (["stdout", "stderr"] as const).map(
+        (s) =>
+          new Promise<void>((res) => {
+            const rl = createInterface({ input: child[s]!, crlfDelay: Number.POSITIVE_INFINITY });
+            rl.on("line", onLine(s));
+            rl.on("close", res);
+          }),
+      ),
+    );
+    return new Promise<{ replica: string; code: number | null; signal: NodeJS.Signals | null; lastErr: string[]; error?: Error }>((res) => {
+      child.once("error", (error) => res({ replica: proc.replica, code: null, signal: null, lastErr, error }));
+      child.once("exit", (code, signal) => {
+        // a failed rank takes the others down with it: they would otherwise wait forever on a collective
+        if (code !== 0) for (const [r, c] of children) if (r !== proc.replica && c.pid && c.exitCode === null) killGroup(c.pid, "SIGTERM");
+        void streamsClosed.then(() => res({ replica: proc.replica, code, signal, lastErr }));
+      });
+    });
+  });
+  update(() => ({ state: "running", startedAt: new Date().toISOString(), details: { ...detailsBase(plan, python), pids: Object.fromEntries([...children].map(([r, c]) => [r, c.pid])) } }));
+  const results = await Promise.all(exits);
+  await Promise.all([...logs, events].map((s) => new Promise((res) => s.end(res))));
+
+  const failed = results.find((r) => r.error || r.code !== 0);
+  const main = results[0]!;
+  if (!failed) return { exitCode: 0 };
+  const why = failed.error
+    ? `could not start ${plan.processes[0]!.argv[0]}: ${failed.error.message}`
+    : failed.signal
+      ? `killed by ${failed.signal}${failed.signal === "SIGKILL" ? " (out of memory?)" : ""}`
+      : `exited with code ${failed.code}`;
+  const tail = failed.lastErr.length ? `: ${failed.lastErr[failed.lastErr.length - 1]}` : "";
+  return { exitCode: main.code, failure: `${failed.replica} ${why}${tail}` };
+}
+
+function detailsBase(plan: LocalPlan, python: string | undefined): Record<string, unknown> {
+  return { supervisorPid: process.pid, ...(python ? { python } : {}), replicas: plan.processes.map((p) => p.replica) };
+}
+
+function recordEvent(event: RunEvent, update: (patch: Patch) => void): void {
+  if (isMetric(event)) {
+    const { type: _t, ...values } = event;
+    update((r) => ({ metrics: { ...r.metrics, epochs: [...r.metrics.epochs, values] } }));
+  } else if (isSummary(event)) {
+    update((r) => ({ metrics: { ...r.metrics, summary: event.metrics } }));
+  }
+}

@@ -1,0 +1,176 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { open, readFile, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Setting } from "../../config/config.js";
+import { type Problem, UserError } from "../../errors.js";
+import type { Launcher } from "../../launcher.js";
+import { findPython } from "../../python/find.js";
+import type { RunSpec } from "../../run/spec.js";
+import { storeFor } from "../../storage/index.js";
+import { type Backend, type LogLine, type RunHandle, type RunRecord, type SubmitOptions, TERMINAL_STATES } from "../backend.js";
+import { executeLocal } from "./execute.js";
+import { type LocalPlan, planLocal } from "./plan.js";
+import { killGroup } from "./process-group.js";
+import { CANCEL_FILE, isAlive, logFile, readRecordAt, resolveRunDir, runIds, writeRecord } from "./records.js";
+
+export interface LocalBackendOptions {
+  readonly runsDir: string;
+  /** Explicit interpreter (config or AVES2_PYTHON); otherwise one is searched for. */
+  readonly python?: Setting<string>;
+  /** Shared Python packages copied beside the code. */
+  readonly libs: readonly string[];
+}
+
+const PLAN_FILE = "plan.json";
+const SUPERVISOR = join(dirname(fileURLToPath(import.meta.url)), "supervisor.js");
+
+/** The embedded default: runs on this machine, records under `.aves2/runs/<run-id>/`. */
+export class LocalBackend implements Backend<LocalPlan> {
+  readonly name = "local";
+
+  constructor(private readonly opts: LocalBackendOptions) {}
+
+  plan(spec: RunSpec): LocalPlan {
+    return planLocal(spec, { runsDir: this.opts.runsDir, libs: this.opts.libs });
+  }
+
+  /** Everything that can be checked before a folder is created or a process started. */
+  async preflight(plan: LocalPlan, spec: RunSpec, launcher?: Launcher): Promise<string | undefined> {
+    const problems: Problem[] = [];
+    const collect = async (f: () => Promise<unknown>) => {
+      try {
+        await f();
+      } catch (e) {
+        if (e instanceof UserError) problems.push(...e.problems);
+        else throw e;
+      }
+    };
+    let python: string | undefined;
+    if (plan.python) await collect(async () => (python = (await findPython(plan.python!, this.opts.python)).path));
+    for (const i of spec.inputs) await collect(() => storeFor(i.uri, `--input ${i.name}`).checkInput(i.uri, `--input ${i.name}`));
+    for (const o of spec.outputs) if (o.uri) await collect(() => storeFor(o.uri!, `--output ${o.name}`).checkOutput(o.uri!, `--output ${o.name}`));
+    await collect(() => storeFor(spec.code, "--code").checkInput(spec.code, "--code"));
+    await collect(() => storeFor({ scheme: "file", path: this.opts.runsDir }, "runs folder").checkOutput({ scheme: "file", path: this.opts.runsDir }, "runs folder"));
+    if (problems.length === 0 && launcher?.preflight) {
+      const dirs = new Map(spec.inputs.map((i) => [i.name, storeFor(i.uri, i.name).localPath?.(i.uri)]));
+      problems.push(...((await launcher.preflight({ spec, inputDir: (n) => dirs.get(n) })) ?? []));
+    }
+    if (existsSync(plan.runDir)) problems.push({ path: plan.runDir, message: "a run with this id already exists" });
+    if (problems.length > 0) throw new UserError(problems);
+    return python;
+  }
+
+  async submit(plan: LocalPlan, spec: RunSpec, opts: SubmitOptions = {}): Promise<RunHandle> {
+    const python = await this.preflight(plan, spec, opts.launcher);
+    if (opts.detach) return this.submitDetached(plan, python);
+    const exec = executeLocal(plan, python, opts);
+    return { runId: plan.runId, wait: () => exec.done, cancel: exec.cancel };
+  }
+
+  /** A supervisor process of its own carries the run, so this one can exit. */
+  private async submitDetached(plan: LocalPlan, python: string | undefined): Promise<RunHandle> {
+    mkdirSync(plan.runDir, { recursive: true });
+    writeFileSync(join(plan.runDir, PLAN_FILE), JSON.stringify({ plan, python }));
+    const child = spawn(process.execPath, [SUPERVISOR, plan.runDir], { detached: true, stdio: "ignore" });
+    child.unref();
+    for (let i = 0; i < 100 && !readRecordAt(plan.runDir); i++) await sleep(50);
+    const record = readRecordAt(plan.runDir);
+    if (!record) throw new Error(`the supervisor of ${plan.runId} did not start`);
+    return { runId: plan.runId, wait: async () => readRecordAt(plan.runDir) ?? record, cancel: async () => void (await this.cancel(plan.runId)) };
+  }
+
+  async status(runId: string): Promise<RunRecord> {
+    const dir = resolveRunDir(this.opts.runsDir, runId);
+    const record = readRecordAt(dir);
+    if (!record) throw UserError.of(`run ${runId} has no readable record`, { path: dir });
+    return withLiveness(dir, record);
+  }
+
+  async list(): Promise<RunRecord[]> {
+    return runIds(this.opts.runsDir)
+      .map((id) => {
+        const dir = join(this.opts.runsDir, id);
+        const r = readRecordAt(dir);
+        return r && withLiveness(dir, r);
+      })
+      .filter((r): r is RunRecord => r !== undefined)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  async cancel(runId: string): Promise<RunRecord> {
+    const dir = resolveRunDir(this.opts.runsDir, runId);
+    let record = await this.status(runId);
+    if (TERMINAL_STATES.includes(record.state)) return record;
+    writeFileSync(join(dir, CANCEL_FILE), new Date().toISOString());
+    const pids = Object.values((record.details.pids ?? {}) as Record<string, number>);
+    for (const pid of pids) killGroup(pid, "SIGTERM");
+    for (let waited = 0; waited < 15_000; waited += 200) {
+      await sleep(200);
+      record = readRecordAt(dir) ?? record;
+      if (TERMINAL_STATES.includes(record.state)) return record;
+      if (waited === 8_000) for (const pid of pids) killGroup(pid, "SIGKILL");
+      if (!isAlive(record.details.supervisorPid as number | undefined)) break;
+    }
+    // nobody is left to record the end: do it here
+    record = { ...record, state: "canceled", reason: "canceled by the user", endedAt: new Date().toISOString() };
+    writeRecord(dir, record);
+    return record;
+  }
+
+  async logs(runId: string, opts: { follow: boolean; onLog: (line: LogLine) => void; signal?: AbortSignal }): Promise<void> {
+    const dir = resolveRunDir(this.opts.runsDir, runId);
+    const replicas = ((await this.status(runId)).details.replicas as string[] | undefined) ?? ["worker-0"];
+    const offsets = new Map(replicas.map((r) => [r, 0]));
+    const partial = new Map(replicas.map((r) => [r, ""]));
+    const drain = async () => {
+      for (const replica of replicas) {
+        const file = logFile(dir, replica);
+        const size = (await stat(file).catch(() => undefined))?.size ?? 0;
+        const from = offsets.get(replica)!;
+        if (size <= from) continue;
+        const fh = await open(file, "r");
+        const buf = Buffer.alloc(size - from);
+        await fh.read(buf, 0, buf.length, from);
+        await fh.close();
+        offsets.set(replica, size);
+        const text = partial.get(replica)! + buf.toString("utf8");
+        const lines = text.split("\n");
+        partial.set(replica, lines.pop()!);
+        for (const l of lines) opts.onLog({ replica, stream: "stdout", text: l });
+      }
+    };
+    await drain();
+    while (opts.follow && !opts.signal?.aborted) {
+      const r = readRecordAt(dir);
+      const ended = !r || TERMINAL_STATES.includes(withLiveness(dir, r).state);
+      await drain();
+      if (ended) break;
+      await sleep(250);
+    }
+  }
+}
+
+/** A run whose supervisor died without recording the end is reported as failed, not "running" forever. */
+function withLiveness(dir: string, record: RunRecord): RunRecord {
+  if (TERMINAL_STATES.includes(record.state)) return record;
+  if (isAlive(record.details.supervisorPid as number | undefined)) return record;
+  // re-read: the supervisor may have finished between the two reads
+  const fresh = readRecordAt(dir) ?? record;
+  if (TERMINAL_STATES.includes(fresh.state)) return fresh;
+  return { ...fresh, state: "failed", reason: "the process supervising this run exited before the run ended" };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Entry of the detached supervisor (see supervisor.ts). */
+export async function superviseFromDisk(runDir: string): Promise<void> {
+  const { plan, python } = JSON.parse(await readFile(join(runDir, PLAN_FILE), "utf8")) as { plan: LocalPlan; python?: string };
+  const exec = executeLocal(plan, python);
+  process.on("SIGTERM", () => void exec.cancel());
+  await exec.done;
+}
+

@@ -1,0 +1,74 @@
+/** The parsed, validated form of a component.yaml (see schema/component.schema.json). */
+
+export type ParamType = "integer" | "number" | "string" | "boolean" | "enum";
+export type ParamValue = string | number | boolean;
+export type DistributeType = "none" | "PYTORCH_DDP" | "TF_PS" | "HOROVOD";
+export type Role = "worker" | "ps";
+export type Framework = "pytorch" | "tensorflow" | "sklearn" | "xgboost" | "generic";
+
+export const DISTRIBUTE_TYPES: readonly DistributeType[] = ["none", "PYTORCH_DDP", "TF_PS", "HOROVOD"];
+
+export interface ParamDef {
+  readonly name: string;
+  readonly type: ParamType;
+  readonly description?: string;
+  readonly default?: ParamValue;
+  readonly required?: boolean;
+  readonly min?: number;
+  readonly max?: number;
+  readonly values?: readonly (string | number)[];
+}
+
+export interface InputDef {
+  readonly name: string;
+  readonly description?: string;
+  readonly required?: boolean;
+  /** A URI, or an absolute path (relative defaults are made absolute at load). */
+  readonly default?: string;
+}
+
+export interface OutputDef {
+  readonly name: string;
+  readonly description?: string;
+}
+
+export interface RoleResources {
+  readonly count: number;
+  readonly cpu: number;
+  /** GiB */
+  readonly mem: number;
+  readonly gpu: number;
+}
+
+export type Resources = { readonly worker: RoleResources; readonly ps?: RoleResources };
+
+export interface PythonRuntime {
+  readonly modules: readonly string[];
+  /** module → how to install it, shown when it is missing */
+  readonly packages: Readonly<Record<string, string>>;
+}
+
+export interface Component {
+  readonly name: string;
+  /** From the package.json beside component.yaml. */
+  readonly version: string;
+  readonly title: string;
+  readonly description: string;
+  readonly category: string;
+  readonly framework: Framework;
+  readonly images: { readonly cpu?: string; readonly gpu?: string };
+  readonly command: readonly string[];
+  /** Absolute path of the component's folder. */
+  readonly dir: string;
+  readonly manifestPath: string;
+  /** Absolute path of the code folder. */
+  readonly sourceDir: string;
+  readonly params: readonly ParamDef[];
+  readonly inputs: readonly InputDef[];
+  readonly outputs: readonly OutputDef[];
+  readonly resources: Resources;
+  readonly distribute: readonly DistributeType[];
+  readonly runtime: { readonly python?: PythonRuntime };
+  /** Absolute path of the built TS launcher module, when the component has one. */
+  readonly launcherPath?: string;
+}

@@ -1,0 +1,166 @@
+import { didYouMean } from "../catalog/suggest.js";
+import { type Problem, UserError } from "../errors.js";
+import type { Component, DistributeType, Resources, RoleResources } from "../manifest/types.js";
+import { type ResolvedParam, resolveParams } from "../params/resolve.js";
+import { type DataUri, formatUri, parseUri } from "../storage/uri.js";
+import { deepFreeze } from "./freeze.js";
+import type { RunRequest } from "./request.js";
+import { makeRunId } from "./run-id.js";
+
+export interface InputBinding {
+  readonly name: string;
+  readonly uri: DataUri;
+  /** `default` (the manifest's) or `--input`. */
+  readonly from: string;
+}
+
+export interface OutputBinding {
+  readonly name: string;
+  /** Where outputs are saved after the run; absent = kept in the run's own folder. */
+  readonly uri?: DataUri;
+}
+
+/** A run, typed, complete and validated: everything a backend needs to plan it. */
+export interface RunSpec {
+  readonly runId: string;
+  readonly name: string;
+  readonly component: Component;
+  readonly params: readonly ResolvedParam[];
+  readonly inputs: readonly InputBinding[];
+  readonly outputs: readonly OutputBinding[];
+  readonly code: DataUri;
+  readonly resources: Resources;
+  readonly distribute: DistributeType;
+  readonly createdAt: string;
+}
+
+export interface ResolveOptions {
+  readonly now?: Date;
+  readonly random?: () => number;
+  /** Cross-field rules from the component's launcher (pure). */
+  readonly check?: (spec: RunSpec) => readonly Problem[] | undefined;
+}
+
+/**
+ * (Component, RunRequest) → RunSpec. Pure: reads no files, starts nothing.
+ * Every problem in the request is reported at once.
+ */
+export function resolveRun(component: Component, request: RunRequest, opts: ResolveOptions = {}): RunSpec {
+  const problems: Problem[] = [];
+  const collect = <T>(f: () => T): T | undefined => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof UserError) problems.push(...e.problems);
+      else throw e;
+      return undefined;
+    }
+  };
+
+  const params = collect(() => resolveParams(component.params, request.params)) ?? [];
+  const inputs = bindInputs(component, request, problems, collect);
+  const outputs = bindOutputs(component, request, problems, collect);
+  const code = request.code
+    ? collect(() => parseUri(request.code!, "--code", request.cwd))
+    : ({ scheme: "file", path: component.sourceDir } as const);
+  const distribute = request.distribute ?? "none";
+  if (!component.distribute.includes(distribute)) {
+    problems.push({
+      path: "--distribute",
+      message: `${component.name} does not support ${distribute}`,
+      hint: `it supports: ${component.distribute.join(", ")}`,
+    });
+  }
+  const resources = collect(() => mergeResources(component.resources, request, distribute));
+
+  if (problems.length > 0) throw new UserError(problems);
+  const now = opts.now ?? new Date();
+  const spec: RunSpec = {
+    runId: makeRunId(component.name, now, opts.random),
+    name: request.name ?? component.title,
+    component,
+    params,
+    inputs,
+    outputs,
+    code: code!,
+    resources: resources!,
+    distribute,
+    createdAt: now.toISOString(),
+  };
+  const extra = opts.check?.(spec) ?? [];
+  if (extra.length > 0) throw new UserError(extra);
+  return deepFreeze(spec);
+}
+
+function unknownNames(kind: "input" | "output", given: Record<string, string>, known: readonly string[], problems: Problem[]): void {
+  for (const name of Object.keys(given)) {
+    if (known.includes(name)) continue;
+    problems.push({
+      path: `--${kind} ${name}`,
+      message: `unknown ${kind} "${name}"`,
+      hint: didYouMean(name, known) ?? (known.length ? `${kind}s are: ${known.join(", ")}` : `this component has no ${kind}s`),
+    });
+  }
+}
+
+function bindInputs(c: Component, r: RunRequest, problems: Problem[], collect: <T>(f: () => T) => T | undefined): InputBinding[] {
+  unknownNames("input", { ...r.inputs }, c.inputs.map((i) => i.name), problems);
+  const out: InputBinding[] = [];
+  for (const def of c.inputs) {
+    const given = r.inputs[def.name];
+    const raw = given ?? def.default;
+    if (raw === undefined) {
+      if (def.required) problems.push({ path: `--input ${def.name}`, message: "is a required input and was not given", hint: `add --input ${def.name}=<path or s3://...>` });
+      continue;
+    }
+    const uri = collect(() => parseUri(raw, `--input ${def.name}`, r.cwd));
+    if (uri) out.push({ name: def.name, uri, from: given !== undefined ? "--input" : "default" });
+  }
+  return out;
+}
+
+function bindOutputs(c: Component, r: RunRequest, problems: Problem[], collect: <T>(f: () => T) => T | undefined): OutputBinding[] {
+  unknownNames("output", { ...r.outputs }, c.outputs.map((o) => o.name), problems);
+  return c.outputs.map((def) => {
+    const raw = r.outputs[def.name];
+    const uri = raw === undefined ? undefined : collect(() => parseUri(raw, `--output ${def.name}`, r.cwd));
+    return uri ? { name: def.name, uri } : { name: def.name };
+  });
+}
+
+function mergeResources(base: Resources, r: RunRequest, distribute: DistributeType): Resources {
+  const worker: RoleResources = { ...base.worker, ...r.resources?.worker, ...(r.workers !== undefined ? { count: r.workers } : {}) };
+  const psGiven = r.resources?.ps;
+  const ps = base.ps || psGiven ? ({ count: 1, cpu: 1, mem: 2, gpu: 0, ...base.ps, ...psGiven } as RoleResources) : undefined;
+  const problems: Problem[] = [];
+  for (const [role, res] of [["worker", worker], ["ps", ps]] as const) {
+    if (!res) continue;
+    if (!Number.isInteger(res.count) || res.count < 1) problems.push({ path: `${role}.count`, message: `${res.count} is not a positive integer` });
+    if (!(res.cpu > 0)) problems.push({ path: `${role}.cpu`, message: `${res.cpu} is not a positive number` });
+    if (!(res.mem > 0)) problems.push({ path: `${role}.mem`, message: `${res.mem} is not a positive number of GiB` });
+    if (!Number.isInteger(res.gpu) || res.gpu < 0) problems.push({ path: `${role}.gpu`, message: `${res.gpu} is not a GPU count` });
+  }
+  if (distribute === "none" && worker.count !== 1) {
+    problems.push({ path: "--workers", message: `${worker.count} workers need a distribute type`, hint: "add --distribute PYTORCH_DDP (if the component supports it)" });
+  }
+  if (distribute === "TF_PS" && !ps) problems.push({ path: "resources.ps", message: "TF_PS needs a ps role", hint: "set ps resources" });
+  if (problems.length > 0) throw new UserError(problems);
+  return ps && distribute === "TF_PS" ? { worker, ps } : { worker };
+}
+
+/** The spec as plain JSON for run records and plans: no functions, no absolute internals beyond paths. */
+export function specToJSON(spec: RunSpec) {
+  return {
+    runId: spec.runId,
+    name: spec.name,
+    component: { name: spec.component.name, version: spec.component.version, dir: spec.component.dir },
+    params: Object.fromEntries(spec.params.map((p) => [p.name, p.value])),
+    inputs: Object.fromEntries(spec.inputs.map((i) => [i.name, formatUri(i.uri)])),
+    outputs: Object.fromEntries(spec.outputs.filter((o) => o.uri).map((o) => [o.name, formatUri(o.uri!)])),
+    code: formatUri(spec.code),
+    resources: spec.resources,
+    distribute: spec.distribute,
+    createdAt: spec.createdAt,
+  };
+}
+export type SpecJSON = ReturnType<typeof specToJSON>;
