@@ -15,5 +15,5 @@ const debug = process.argv.includes("--debug");
 try {
   await program().parseAsync(process.argv);
 } catch (e) {
-  process.exitCode = report(e, debug);
+  process.exitCode = await report(e, debug);
 }

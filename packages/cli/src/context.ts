@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { type Config, findProjectRoot, loadConfig } from "@aves2/core";
+import type { Config } from "@aves2/core";
 
 export interface Context {
   /** The catalog root (the monorepo). */
@@ -12,7 +12,8 @@ export interface Context {
   readonly libs: readonly string[];
 }
 
-export function context(flags: { python?: string } = {}): Context {
+export async function context(flags: { python?: string } = {}): Promise<Context> {
+  const { findProjectRoot, loadConfig } = await import("@aves2/core");
   const cwd = process.cwd();
   const root = findProjectRoot(cwd);
   const runtime = dirname(createRequire(import.meta.url).resolve("@aves2/python-runtime/package.json"));

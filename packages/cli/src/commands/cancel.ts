@@ -1,4 +1,3 @@
-import { createBackend, TERMINAL_STATES } from "@aves2/core";
 import { Command } from "commander";
 import { context } from "../context.js";
 import { json } from "../output/format.js";
@@ -12,7 +11,8 @@ export function cancelCommand(): Command {
     .option("--json", "print the run record as JSON")
     .addHelpText("after", "\nExamples:\n  $ pnpm component cancel mobilenet-v2-20261125-101500-ab12")
     .action(async (id: string, opts: { backend: string; json?: boolean }) => {
-      const ctx = context();
+      const { createBackend, TERMINAL_STATES } = await import("@aves2/core");
+      const ctx = await context();
       const backend = createBackend(opts.backend, ctx.config, ctx.libs);
       const before = await backend.status(id);
       const after = TERMINAL_STATES.includes(before.state) ? before : await backend.cancel(before.runId);

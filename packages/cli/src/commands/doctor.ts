@@ -1,4 +1,3 @@
-import { defaultCandidates, loadCatalog, probePython } from "@aves2/core";
 import { Command } from "commander";
 import { context } from "../context.js";
 import { json } from "../output/format.js";
@@ -12,7 +11,8 @@ export function doctorCommand(): Command {
     .option("--python <path>", "check this interpreter only")
     .addHelpText("after", "\nExamples:\n  $ pnpm component doctor\n  $ AVES2_PYTHON=/usr/bin/python3 pnpm component doctor --json")
     .action(async (opts: { json?: boolean; python?: string }) => {
-      const ctx = context(opts);
+      const { defaultCandidates, loadCatalog, probePython } = await import("@aves2/core");
+      const ctx = await context(opts);
       const components = loadCatalog(ctx.root).flatMap((e) => (e.component ? [e.component] : []));
       const modules = [...new Set(components.flatMap((c) => c.runtime.python?.modules ?? []))];
       const candidates = ctx.config.python ? [ctx.config.python.value] : defaultCandidates();

@@ -1,4 +1,4 @@
-import { findComponent, type ParamDef } from "@aves2/core";
+import type { ParamDef } from "@aves2/core";
 import { Command } from "commander";
 import { context } from "../context.js";
 import { json } from "../output/format.js";
@@ -17,8 +17,9 @@ export function infoCommand(): Command {
     .argument("<name>", "component name (or path to its folder)")
     .option("--json", "print JSON")
     .addHelpText("after", "\nExamples:\n  $ pnpm component info mobilenet-v2\n  $ pnpm component info mobilenet-v2 --json")
-    .action((name: string, opts: { json?: boolean }) => {
-      const ctx = context();
+    .action(async (name: string, opts: { json?: boolean }) => {
+      const { findComponent } = await import("@aves2/core");
+      const ctx = await context();
       const c = findComponent(ctx.root, name);
       if (opts.json) {
         const { launcherPath: _l, ...rest } = c;

@@ -1,4 +1,3 @@
-import { loadCatalog } from "@aves2/core";
 import { Command } from "commander";
 import { context } from "../context.js";
 import { json } from "../output/format.js";
@@ -11,8 +10,9 @@ export function listCommand(): Command {
     .description("list the components of this catalog")
     .option("--json", "print JSON")
     .addHelpText("after", "\nExamples:\n  $ pnpm component list\n  $ pnpm component list --json")
-    .action((opts: { json?: boolean }) => {
-      const ctx = context();
+    .action(async (opts: { json?: boolean }) => {
+      const { loadCatalog } = await import("@aves2/core");
+      const ctx = await context();
       const entries = loadCatalog(ctx.root);
       if (opts.json) {
         process.stdout.write(

@@ -1,4 +1,3 @@
-import { createBackend } from "@aves2/core";
 import { Command } from "commander";
 import { context } from "../context.js";
 
@@ -10,7 +9,8 @@ export function logsCommand(): Command {
     .option("-b, --backend <name>", "backend of the run", "local")
     .addHelpText("after", "\nExamples:\n  $ pnpm component logs mobilenet-v2-20261125-101500-ab12\n  $ pnpm component logs mobilenet-v2-2026 -f")
     .action(async (id: string, opts: { follow?: boolean; backend: string }) => {
-      const ctx = context();
+      const { createBackend } = await import("@aves2/core");
+      const ctx = await context();
       const backend = createBackend(opts.backend, ctx.config, ctx.libs);
       const replicas = ((await backend.status(id)).details.replicas as string[] | undefined) ?? [];
       const ac = new AbortController();

@@ -1,9 +1,8 @@
-import { planRun, type RunFlags, type RunRecord, requestFromFlags } from "@aves2/core";
+import type { RunFlags, RunRecord } from "@aves2/core";
 import { Command } from "commander";
 import { context } from "../context.js";
 import { EXIT } from "../errors.js";
 import { duration, elapsed, json, metricValue } from "../output/format.js";
-import { RunProgress } from "../output/progress.js";
 import { bold, dim, green, red, yellow } from "../output/style.js";
 import { addRunFlags } from "./run-flags.js";
 
@@ -28,11 +27,13 @@ Examples:
 Ctrl-C cancels the run (its process tree is stopped, outputs written so far are kept); a second Ctrl-C kills it at once.`,
       ),
   ).action(async (name: string, opts: RunOpts) => {
-    const ctx = context(opts);
+      const { planRun, requestFromFlags } = await import("@aves2/core");
+    const ctx = await context(opts);
     const request = requestFromFlags(name, opts, ctx.cwd, ctx.config.backend.value);
     const { plan, spec, backend, launcher, component } = await planRun(ctx.root, ctx.config, request, ctx.libs);
     const out = opts.json ? process.stderr : process.stdout;
     const replicas = "processes" in plan ? (plan.processes as unknown[]).length : 1;
+    const { RunProgress } = await import("../output/progress.js");
     const progress = new RunProgress(out, Boolean(out.isTTY), replicas > 1);
 
     const handle = await backend.submit(plan, spec, {

@@ -1,4 +1,3 @@
-import { createBackend } from "@aves2/core";
 import { Command } from "commander";
 import { context } from "../context.js";
 import { duration, elapsed, json, metricValue } from "../output/format.js";
@@ -13,7 +12,8 @@ export function runsCommand(): Command {
     .option("--json", "print JSON")
     .addHelpText("after", "\nExamples:\n  $ pnpm component runs\n  $ pnpm component runs --limit 5 --json")
     .action(async (opts: { backend: string; limit: string; json?: boolean }) => {
-      const ctx = context();
+      const { createBackend } = await import("@aves2/core");
+      const ctx = await context();
       const limit = Math.max(1, Number.parseInt(opts.limit, 10) || 20);
       const records = (await createBackend(opts.backend, ctx.config, ctx.libs).list()).slice(0, limit);
       if (opts.json) {

@@ -1,4 +1,3 @@
-import { createBackend } from "@aves2/core";
 import { Command } from "commander";
 import { context } from "../context.js";
 import { duration, elapsed, json, metricValue } from "../output/format.js";
@@ -13,7 +12,8 @@ export function statusCommand(): Command {
     .option("--json", "print the run record as JSON")
     .addHelpText("after", "\nExamples:\n  $ pnpm component status mobilenet-v2-20261125-101500-ab12\n  $ pnpm component status mobilenet-v2-2026 --json")
     .action(async (id: string, opts: { backend: string; json?: boolean }) => {
-      const ctx = context();
+      const { createBackend } = await import("@aves2/core");
+      const ctx = await context();
       const r = await createBackend(opts.backend, ctx.config, ctx.libs).status(id);
       if (opts.json) {
         process.stdout.write(json(r));

@@ -1,4 +1,4 @@
-import { componentDirs, findComponent, formatProblem, loadComponent, type Problem, UserError } from "@aves2/core";
+import type { Problem } from "@aves2/core";
 import { Command } from "commander";
 import { context } from "../context.js";
 import { json } from "../output/format.js";
@@ -10,8 +10,9 @@ export function validateCommand(): Command {
     .argument("[names...]", "component names or paths to component folders")
     .option("--json", "print JSON")
     .addHelpText("after", "\nExamples:\n  $ pnpm component validate\n  $ pnpm component validate mobilenet-v2\n  $ pnpm component validate ./components/my-detector")
-    .action((names: string[], opts: { json?: boolean }) => {
-      const ctx = context();
+    .action(async (names: string[], opts: { json?: boolean }) => {
+      const { componentDirs, findComponent, formatProblem, loadComponent, UserError } = await import("@aves2/core");
+      const ctx = await context();
       const targets = names.length ? names : componentDirs(ctx.root);
       const results = targets.map((t) => {
         try {

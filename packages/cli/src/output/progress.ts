@@ -6,8 +6,8 @@ const SHOWN = ["loss", "accuracy", "val_loss", "val_accuracy"];
 
 /**
  * Shows a run as it goes. On a TTY: log lines scroll above one redrawn status
- * line with a bar over the epochs. Elsewhere (CI, pipes): plain lines only,
- * one per log line and one per epoch.
+ * line with a bar over the epochs and the latest metrics. Elsewhere (CI,
+ * pipes): the log lines only, as they come.
  */
 export class RunProgress {
   private epoch = 0;
@@ -44,9 +44,7 @@ export class RunProgress {
       if (typeof e.epochs === "number") this.epochs = e.epochs;
       this.last = e;
       this.step = this.steps;
-      this.clearBar();
-      const values = SHOWN.filter((k) => k in e).map((k) => `${k}=${metricValue(e[k])}`);
-      this.out.write(`epoch ${e.epoch ?? "?"}/${e.epochs ?? "?"}: ${values.join(" ")}\n`);
+      // components print their own per-epoch line; the event only feeds the bar
       this.drawBar(true);
     } else if (isSummary(e)) {
       this.last = { ...this.last, ...e.metrics };

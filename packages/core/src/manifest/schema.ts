@@ -1,18 +1,28 @@
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import type { ErrorObject, ValidateFunction } from "ajv";
+import { AJV_OPTIONS } from "./ajv-options.js";
 
 /** The shipped JSON Schema file, usable by editors via `# yaml-language-server: $schema=`. */
 export const MANIFEST_SCHEMA_PATH = fileURLToPath(new URL("../../schema/component.schema.json", import.meta.url));
 
 let validator: ValidateFunction | undefined;
 
-/** Compiled once, on first use: CLI commands that never validate never pay for ajv. */
+const require = createRequire(import.meta.url);
+
+/**
+ * The build compiles the schema into validate-manifest.cjs (scripts/build-validator.mjs);
+ * running from source (tests), ajv compiles it here, once, on first use.
+ */
 export function manifestValidator(): ValidateFunction {
   if (!validator) {
-    const schema = JSON.parse(readFileSync(MANIFEST_SCHEMA_PATH, "utf8"));
-    const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true });
-    validator = ajv.compile(schema);
+    try {
+      validator = require("./validate-manifest.cjs") as ValidateFunction;
+    } catch {
+      const { Ajv } = require("ajv") as typeof import("ajv");
+      validator = new Ajv(AJV_OPTIONS).compile(JSON.parse(readFileSync(MANIFEST_SCHEMA_PATH, "utf8")));
+    }
   }
   return validator;
 }

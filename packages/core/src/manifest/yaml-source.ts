@@ -20,9 +20,10 @@ export interface YamlSource {
 }
 
 export function parseYaml(text: string, file: string): YamlSource {
-  let data: unknown;
+  let data: unknown = null;
   try {
-    data = load(text, { filename: file });
+    // js-yaml 5 refuses a document with nothing but comments; for config files that is simply "nothing set"
+    if (/\S/.test(text.replace(/^\s*#.*$/gm, ""))) data = load(text, { filename: file });
   } catch (e) {
     if (e instanceof YAMLException) {
       throw new UserError({

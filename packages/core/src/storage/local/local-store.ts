@@ -50,7 +50,12 @@ export const localStore: Store = {
     if (s && !s.isDirectory()) throw UserError.of(`${p} exists and is not a directory`, { path: what });
     // the folder itself if it exists, else the nearest ancestor that does: that is where we will create it
     let probe = p;
-    while (!(await stat(probe).catch(() => undefined))) probe = dirname(probe);
+    let found = s;
+    while (!found) {
+      probe = dirname(probe);
+      found = await stat(probe).catch(() => undefined);
+    }
+    if (!found.isDirectory()) throw UserError.of(`${p} cannot be created: ${probe} is a file`, { path: what });
     await access(probe, constants.W_OK | constants.X_OK).catch(() => {
       throw UserError.of(`${p} is not writable`, { path: what, hint: `${probe} does not allow writing` });
     });
