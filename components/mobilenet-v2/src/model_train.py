@@ -37,7 +37,7 @@ DEFAULTS = dict(
     model_name="mobilenet_v2_10",
     num_class=10,
     batch_size=32,
-    epochs=8,
+    epochs=7,
     lr=0.003,
     image_size=32,
     seed=42,
@@ -174,6 +174,7 @@ def run_epochs(trainer, args):
     history, cm = [], None
     for epoch in range(1, args.epochs + 1):
         started = time.perf_counter()
+        lr = trainer.optimizer.param_groups[0]["lr"]  # the epoch's starting lr
         loss, accuracy, images = trainer.train_epoch(epoch)
         train_seconds = time.perf_counter() - started
         val_loss, cm = trainer.evaluate()
@@ -182,7 +183,7 @@ def run_epochs(trainer, args):
             accuracy=accuracy,
             val_loss=val_loss,
             val_accuracy=metrics.top1(cm),
-            lr=trainer.optimizer.param_groups[0]["lr"],
+            lr=lr,
             seconds=round(time.perf_counter() - started, 3),
             images_per_second=round(images / train_seconds, 1),
         )

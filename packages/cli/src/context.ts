@@ -13,7 +13,7 @@ export interface Context {
 }
 
 export async function context(flags: { python?: string } = {}): Promise<Context> {
-  const { findProjectRoot, loadConfig } = await import("@aves2/core");
+  const { findProjectRoot, loadConfig } = await import("@aves2/core/catalog");
   const cwd = process.cwd();
   const root = findProjectRoot(cwd);
   const runtime = dirname(createRequire(import.meta.url).resolve("@aves2/python-runtime/package.json"));

@@ -6,7 +6,7 @@ export const EXIT = { ok: 0, runFailed: 1, usage: 2, internal: 70 } as const;
 /** One line per problem for user errors; a bug says so, with its stack only under --debug. */
 export async function report(e: unknown, debug: boolean): Promise<number> {
   // loaded here, not at start-up: `--help` and `list` should not pay for what only errors need
-  const { formatProblem, isUserError, RunFailedError } = await import("@aves2/core");
+  const { formatProblem, isUserError, RunFailedError } = await import("@aves2/core/catalog");
   const err = process.stderr;
   if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
   if (isUserError(e)) {

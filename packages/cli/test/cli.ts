@@ -1,62 +1,10 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runCli as run, startCli as start } from "@aves2/testkit";
 
-/** The built CLI: tests run what users run. */
-export const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+export { alive, collectOutput, tempDir, waitFor } from "@aves2/testkit";
+
 /** A catalog with the `echo` test component (node only, no Python). */
 export const FIXTURE = fileURLToPath(new URL("./fixtures/catalog", import.meta.url));
-/** The real monorepo. */
-export const REPO = fileURLToPath(new URL("../../..", import.meta.url));
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-export function tempDir(prefix = "aves2-cli-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
-
-export function startCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], {
-    cwd: opts.cwd ?? FIXTURE,
-    env: { ...process.env, NO_COLOR: "1", ...opts.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-}
-
-export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
-  const child = startCli(args, opts);
-  return collectOutput(child);
-}
-
-export function collectOutput(child: ChildProcess): Promise<CliResult> {
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (d) => (stdout += d));
-  child.stderr!.on("data", (d) => (stderr += d));
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
-}
-
-export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > until) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export const runCli = (args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) => run(args, { cwd: FIXTURE, ...opts });
+export const startCli = (args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) => start(args, { cwd: FIXTURE, ...opts });

@@ -6,7 +6,6 @@ A killed run leaves the previous file or none, never half of one.
 import json
 import math
 import os
-import tempfile
 
 
 def to_jsonable(value):
@@ -30,11 +29,9 @@ def to_jsonable(value):
 def atomic_write(path, write):
     """Call ``write(tmp_path)`` then rename the temp file over ``path``.
 
-    The temp file lives in the same directory so the rename is atomic.
+    The temp file sits in the same directory, so the rename is atomic.
     """
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".tmp-", dir=directory)
-    os.close(fd)
+    tmp = f"{path}.tmp-{os.getpid()}"
     try:
         write(tmp)
         os.replace(tmp, path)

@@ -18,7 +18,7 @@ export function infoCommand(): Command {
     .option("--json", "print JSON")
     .addHelpText("after", "\nExamples:\n  $ pnpm component info mobilenet-v2\n  $ pnpm component info mobilenet-v2 --json")
     .action(async (name: string, opts: { json?: boolean }) => {
-      const { findComponent } = await import("@aves2/core");
+      const { findComponent } = await import("@aves2/core/catalog");
       const ctx = await context();
       const c = findComponent(ctx.root, name);
       if (opts.json) {

@@ -11,7 +11,7 @@ export function listCommand(): Command {
     .option("--json", "print JSON")
     .addHelpText("after", "\nExamples:\n  $ pnpm component list\n  $ pnpm component list --json")
     .action(async (opts: { json?: boolean }) => {
-      const { loadCatalog } = await import("@aves2/core");
+      const { loadCatalog } = await import("@aves2/core/catalog");
       const ctx = await context();
       const entries = loadCatalog(ctx.root);
       if (opts.json) {

@@ -11,7 +11,7 @@ export function validateCommand(): Command {
     .option("--json", "print JSON")
     .addHelpText("after", "\nExamples:\n  $ pnpm component validate\n  $ pnpm component validate mobilenet-v2\n  $ pnpm component validate ./components/my-detector")
     .action(async (names: string[], opts: { json?: boolean }) => {
-      const { componentDirs, findComponent, formatProblem, loadComponent, UserError } = await import("@aves2/core");
+      const { componentDirs, findComponent, formatProblem, loadComponent, UserError } = await import("@aves2/core/catalog");
       const ctx = await context();
       const targets = names.length ? names : componentDirs(ctx.root);
       const results = targets.map((t) => {

@@ -1,0 +1,46 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { runCli, tempDir } from "@aves2/testkit";
+import { describe, expect, it } from "vitest";
+
+/** The whole path a user takes: CLI → core → local backend → Python → outputs. */
+describe("mobilenet-v2 end to end on the local backend", () => {
+  it("trains one epoch on the bundled digits and beats chance by far", async () => {
+    const runs = tempDir();
+    const out = tempDir();
+    const r = await runCli(["run", "mobilenet-v2", "--set", "epochs=1", "--output", `result_dir=${out}`], { env: { AVES2_RUNS_DIR: runs, CI: "1" } });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/✓ succeeded/);
+
+    const metrics = JSON.parse(readFileSync(join(out, "metrics.json"), "utf8"));
+    expect(metrics.epochs).toHaveLength(1);
+    expect(metrics.top1).toBeGreaterThan(0.2); // chance is 0.1 on 10 digits
+    expect(metrics.per_class).toHaveLength(10);
+    expect(metrics.per_class[0]).toEqual(expect.objectContaining({ class: "0", precision: expect.any(Number), recall: expect.any(Number) }));
+    const cm = readFileSync(join(out, "confusion_matrix.csv"), "utf8").trim().split("\n");
+    expect(cm).toHaveLength(11);
+
+    const [runId] = (await import("node:fs")).readdirSync(runs);
+    const record = JSON.parse(readFileSync(join(runs, runId!, "run.json"), "utf8"));
+    expect(record.state).toBe("succeeded");
+    expect(record.metrics.summary.top1).toBeCloseTo(metrics.top1, 6);
+    expect(record.details.python).toMatch(/python3/);
+    expect(existsSync(join(runs, runId!, "output/checkpoint_dir/model.pt"))).toBe(true);
+    expect(existsSync(join(runs, runId!, "src/aves2_runtime/events.py"))).toBe(true);
+  }, 300_000);
+
+  it("refuses a num_class that does not match the data, before anything starts", async () => {
+    const runs = tempDir();
+    const r = await runCli(["run", "mobilenet-v2", "--set", "num_class=37"], { env: { AVES2_RUNS_DIR: runs } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: num_class: is 37 but .*digits\/train has 10 class folders \(0, 1, 2, 3, 4, 5, \.\.\.\) \(--set num_class=10\)$/m);
+    expect((await import("node:fs")).readdirSync(runs)).toEqual([]);
+  });
+
+  it("says which Python modules are missing and how to install them", async () => {
+    const r = await runCli(["run", "mobilenet-v2", "--python", process.execPath], { env: { AVES2_RUNS_DIR: tempDir() } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no Python interpreter has the modules this component needs \(torch, torchvision, numpy, PIL\); --python chose/);
+    expect(r.stderr).toMatch(/apt-get install python3-torch python3-torchvision python3-numpy python3-pil/);
+  });
+});
