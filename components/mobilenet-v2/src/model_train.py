@@ -116,6 +116,12 @@ class Trainer:
     def __init__(self, model, dev, train_loader, val_loader, args):
         self.model, self.dev, self.args = model, dev, args
         self.train_loader, self.val_loader = train_loader, val_loader
+        # Training goes through DDP (gradient all-reduce) when distributed;
+        # evaluation uses the plain module, so ranks need no lock-step there.
+        self.net = model
+        if distributed.is_initialized():
+            device_ids = [dev.device.index] if dev.cuda else None
+            self.net = DistributedDataParallel(model, device_ids=device_ids)
         self.optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
         # Per-step cosine decay to zero over the whole run.
         self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
@@ -125,29 +131,29 @@ class Trainer:
 
     def train_epoch(self, epoch):
         """One pass over the training shard; returns global (loss, accuracy, images)."""
-        self.model.train()
+        self.net.train()
         sampler = self.train_loader.sampler
         if hasattr(sampler, "set_epoch"):  # DistributedSampler reshuffles per epoch
             sampler.set_epoch(epoch)
-        # Sums kept on the device: no host sync per step.
-        totals = torch.zeros(3, dtype=torch.float64, device=self.dev.device)
+        # Sums stay on the device so no step waits for a host sync.
+        zero = torch.zeros((), dtype=torch.float64, device=self.dev.device)
+        loss_sum, correct, count = zero.clone(), zero.clone(), 0
         steps = len(self.train_loader)
         for step, (images, labels) in enumerate(self.train_loader, 1):
             images, labels = to_device(images, labels, self.dev)
             with autocast(self.dev):
-                logits = self.model(images)
+                logits = self.net(images)
                 loss = F.cross_entropy(logits, labels)
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
             self.scaler.step(self.optimizer)
             self.scaler.update()
             self.scheduler.step()
-            n = labels.numel()
-            totals += torch.stack(
-                [loss.detach().double() * n, (logits.argmax(1) == labels).sum().double(),
-                 torch.tensor(n, dtype=torch.float64, device=self.dev.device)]
-            )
+            loss_sum += loss.detach() * labels.numel()
+            correct += (logits.argmax(1) == labels).sum()
+            count += labels.numel()
             events.progress(epoch, self.args.epochs, step, steps)
+        totals = torch.stack([loss_sum, correct, zero + count])
         loss_sum, correct, count = distributed.all_reduce_sum(totals).tolist()
         return loss_sum / max(count, 1), correct / max(count, 1), int(count)
 
@@ -240,13 +246,10 @@ def train(args):
     model.to(dev.device)
     if dev.cuda:
         model.to(memory_format=torch.channels_last)
-    net = model
-    if distributed.is_initialized():
-        net = DistributedDataParallel(model, device_ids=[dev.device.index] if dev.cuda else None)
     log(f"model: {args.model_name} (width {WIDTH_MULTIPLIERS[args.model_name]}), "
         f"{sum(p.numel() for p in model.parameters()):,} parameters")
 
-    trainer = Trainer(net, dev, train_loader, val_loader, args)
+    trainer = Trainer(model, dev, train_loader, val_loader, args)
     history, cm = run_epochs(trainer, args)
     seconds = time.perf_counter() - started
     top1 = metrics.top1(cm)

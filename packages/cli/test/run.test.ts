@@ -149,3 +149,17 @@ describe("run on the local backend", () => {
     expect(r.stderr).toMatch(/^error: .*: no run "nope" \(`component runs` lists them\)$/m);
   });
 });
+
+describe("run records", () => {
+  it("a run whose supervisor died is reported failed, not running forever", async () => {
+    const runs = tempDir();
+    const env = { AVES2_RUNS_DIR: runs };
+    const r = await runCli(["run", "echo", "--set", "epochs=1"], { env });
+    expect(r.code).toBe(0);
+    const rec = record(runs);
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(join(runs, rec.runId, "run.json"), JSON.stringify({ ...rec, state: "running", endedAt: undefined, details: { ...rec.details, supervisorPid: 2 ** 22 + 7 } }));
+    const s = JSON.parse((await runCli(["status", rec.runId, "--json"], { env })).stdout);
+    expect(s).toMatchObject({ state: "failed", reason: "the process supervising this run exited before the run ended" });
+  });
+});

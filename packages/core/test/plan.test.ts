@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { planLocal } from "../src/backends/local/plan.js";
-import { UserError } from "../src/errors.js";
+import type { UserError } from "../src/errors.js";
 import { loadComponent } from "../src/manifest/load.js";
 import type { RunRequest } from "../src/run/request.js";
 import { RUN_ID_RE } from "../src/run/run-id.js";

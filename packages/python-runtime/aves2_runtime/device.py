@@ -26,9 +26,8 @@ def select_device():
 
     if cpu_forced() or not torch.cuda.is_available():
         threads = torch.get_num_threads()
-        return DeviceInfo(
-            torch.device("cpu"), False, False, None, f"cpu ({threads} threads)"
-        )
+        description = f"cpu ({threads} thread{'s' if threads != 1 else ''})"
+        return DeviceInfo(torch.device("cpu"), False, False, None, description)
     # Under DDP each process drives the GPU of its LOCAL_RANK.
     index = distributed.local_rank() if distributed.world_size() > 1 else 0
     device = torch.device("cuda", index)

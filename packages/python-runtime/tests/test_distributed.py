@@ -75,7 +75,7 @@ class DeviceTest(unittest.TestCase):
         self.assertFalse(info.cuda)
         self.assertFalse(info.amp)
         self.assertIsNone(info.amp_dtype)
-        self.assertRegex(info.description, r"^cpu \(\d+ threads\)$")
+        self.assertRegex(info.description, r"^cpu \(\d+ threads?\)$")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The built CLI (packages/cli): tests run what users run. */
+/** The built CLI (packages/cli): tests run what users run. A package whose tests use it lists @aves2/cli as a devDependency, so turbo builds it first and re-runs them when it changes. */
 export const BIN = fileURLToPath(new URL("../../cli/dist/bin.js", import.meta.url));
 /** The real monorepo. */
 export const REPO = fileURLToPath(new URL("../../..", import.meta.url));

@@ -1,6 +1,5 @@
 /** A plain aligned table: header row, then rows; the last column is never padded. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: strip ANSI colour codes to measure width
   const width = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "").length;
   const widths = header.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ""))));
   const line = (cells: readonly string[]) =>

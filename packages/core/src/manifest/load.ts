@@ -120,7 +120,9 @@ function checkSemantics(raw: RawManifest, src: YamlSource, file: string, dir: st
       else names.set(item.name, list);
     });
   }
-  (raw.params ?? []).forEach((p, i) => checkParamDef(p, (path, msg) => at(["params", i, ...path], msg)));
+  (raw.params ?? []).forEach((p, i) => {
+    checkParamDef(p, (path, msg) => at(["params", i, ...path], msg));
+  });
   if (raw.distribute?.includes("TF_PS") && !raw.resources?.ps) at(["resources"], "TF_PS needs a ps role", "add resources.ps");
   return problems;
 }

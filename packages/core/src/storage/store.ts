@@ -13,9 +13,7 @@ export interface Transfer {
   readonly method: string;
 }
 
-export interface TransferProgress {
-  (p: { name: string; files: number; bytes: number; totalFiles?: number; totalBytes?: number }): void;
-}
+export type TransferProgress = (p: { name: string; files: number; bytes: number; totalFiles?: number; totalBytes?: number }) => void;
 
 /**
  * One storage scheme. `check*` run before anything starts (so a bad path
