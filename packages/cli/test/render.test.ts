@@ -77,3 +77,16 @@ describe("bad input is one clear line per problem, exit 2, nothing started", () 
     expect(r.stderr).toMatch(/--input data_dir: is a required input and was not given \(add --input data_dir=/);
   });
 });
+
+describe("resources", () => {
+  it("--resource overrides a role's resources", async () => {
+    const r = await runCli(["render", "echo", "--distribute", "PYTORCH_DDP", "-r", "worker.count=3", "-r", "worker.mem=1.5", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).spec.resources.worker).toEqual({ count: 3, cpu: 1, mem: 1.5, gpu: 0 });
+  });
+  it("names a malformed --resource", async () => {
+    const r = await runCli(["render", "echo", "-r", "worker.cpus=2"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/"worker.cpus" is not role.key/);
+  });
+});

@@ -24,3 +24,4 @@ export { LocalBackend } from "./backends/local/index.js";
 export type { LocalPlan, LocalProcess } from "./backends/local/plan.js";
 export { readParamsFile } from "./params/params-file.js";
 export * from "./workflow.js";
+export * from "./config/aves2-cfg.js";

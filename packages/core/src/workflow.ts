@@ -2,7 +2,7 @@ import type { Backend, Plan } from "./backends/backend.js";
 import { createBackend } from "./backends/index.js";
 import { findComponent } from "./catalog/catalog.js";
 import type { Config } from "./config/config.js";
-import { UserError } from "./errors.js";
+import { type Problem, UserError } from "./errors.js";
 import { type Launcher, loadLauncher } from "./launcher.js";
 import { DISTRIBUTE_TYPES, type Component, type DistributeType } from "./manifest/types.js";
 import { readParamsFile } from "./params/params-file.js";
@@ -20,7 +20,33 @@ export interface RunFlags {
   readonly backend?: string;
   readonly distribute?: string;
   readonly workers?: string;
+  /** `role.key=value`, e.g. `worker.gpu=1`, `ps.count=2`. */
+  readonly resource?: readonly string[];
   readonly name?: string;
+}
+
+const ROLES = ["worker", "ps"] as const;
+const RESOURCE_KEYS = ["count", "cpu", "mem", "gpu"] as const;
+
+/** `--resource worker.cpu=4 --resource ps.count=2` → per-role overrides, checked for shape (values are checked in resolve). */
+export function parseResourceFlags(pairs: readonly string[]): RunRequest["resources"] {
+  const out: Record<string, Record<string, number>> = {};
+  const problems: Problem[] = [];
+  for (const [key, raw] of Object.entries(parseAssignments(pairs, "--resource"))) {
+    const [role, field, ...rest] = key.split(".");
+    if (!(ROLES as readonly string[]).includes(role!) || !(RESOURCE_KEYS as readonly string[]).includes(field!) || rest.length) {
+      problems.push({ path: "--resource", message: `"${key}" is not role.key`, hint: `roles: ${ROLES.join(", ")}; keys: ${RESOURCE_KEYS.join(", ")} (e.g. worker.gpu=1)` });
+      continue;
+    }
+    const n = Number(raw);
+    if (raw.trim() === "" || !Number.isFinite(n)) {
+      problems.push({ path: `--resource ${key}`, message: `"${raw}" is not a number` });
+      continue;
+    }
+    out[role!] = { ...out[role!], [field!]: n };
+  }
+  if (problems.length > 0) throw new UserError(problems);
+  return out as RunRequest["resources"];
 }
 
 /** Flags → RunRequest: reads params files, splits name=value pairs, checks the shapes. */
@@ -50,6 +76,7 @@ export function requestFromFlags(ref: string, flags: RunFlags, cwd: string, defa
     ...(flags.code ? { code: flags.code } : {}),
     ...(distribute ? { distribute } : {}),
     ...(workers !== undefined ? { workers } : {}),
+    ...(flags.resource?.length ? { resources: parseResourceFlags(flags.resource) } : {}),
     ...(flags.name ? { name: flags.name } : {}),
     backend: flags.backend ?? defaultBackend,
     cwd,
