@@ -1,7 +1,7 @@
 """Train a MobileNetV2 image classifier on an ImageFolder dataset.
 
 Called by AVES2 as
-    python model_train.py --train_data_dir DIR [--validation_data_dir DIR]
+    python3 model_train_new.py --train_data_dir DIR [--validation_data_dir DIR]
         [--pre_trained_model_ckpt_path DIR] --result_dir DIR --checkpoint_dir DIR
         [--model_name mobilenet_v2_10] [--num_class 10] [--batch_size N]
         [--epochs N] [--lr X] [--image_size N] [--seed N]
