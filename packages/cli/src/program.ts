@@ -4,6 +4,7 @@ import { doctorCommand } from "./commands/doctor.js";
 import { infoCommand } from "./commands/info.js";
 import { listCommand } from "./commands/list.js";
 import { logsCommand } from "./commands/logs.js";
+import { newCommand } from "./commands/new.js";
 import { renderCommand } from "./commands/render.js";
 import { runCommand } from "./commands/run.js";
 import { runsCommand } from "./commands/runs.js";
@@ -33,7 +34,7 @@ Examples:
 
 Exit codes: 0 ok, 1 the run failed, 2 bad usage or input.`,
     );
-  for (const make of [listCommand, infoCommand, validateCommand, renderCommand, runCommand, runsCommand, statusCommand, logsCommand, cancelCommand, doctorCommand]) {
+  for (const make of [listCommand, infoCommand, validateCommand, renderCommand, runCommand, runsCommand, statusCommand, logsCommand, cancelCommand, doctorCommand, newCommand]) {
     const cmd = make();
     cmd.addOption(new Option("--debug").hideHelp());
     p.addCommand(cmd);

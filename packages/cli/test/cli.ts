@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { runCli as run, startCli as start } from "@aves2/testkit";
 
-export { alive, collectOutput, tempDir, waitFor } from "@aves2/testkit";
+export { alive, collectOutput, REPO, tempDir, waitFor } from "@aves2/testkit";
 
 /** A catalog with the `echo` test component (node only, no Python). */
 export const FIXTURE = fileURLToPath(new URL("./fixtures/catalog", import.meta.url));

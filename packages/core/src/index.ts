@@ -25,3 +25,5 @@ export type { LocalPlan, LocalProcess } from "./backends/local/plan.js";
 export { readParamsFile } from "./params/params-file.js";
 export * from "./workflow.js";
 export * from "./config/aves2-cfg.js";
+export * from "./scaffold/templates.js";
+export * from "./scaffold/generate.js";

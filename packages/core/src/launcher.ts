@@ -1,5 +1,7 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Problem } from "./errors.js";
+import { type Problem, UserError } from "./errors.js";
 import type { Component } from "./manifest/types.js";
 import type { RunSpec } from "./run/spec.js";
 
@@ -23,7 +25,13 @@ export interface PreflightContext {
 }
 
 export async function loadLauncher(component: Component): Promise<Launcher> {
-  if (!component.launcherPath) return {};
+  if (!component.launcherPath) {
+    // an unbuilt launcher would silently skip its checks
+    if (existsSync(join(component.dir, "launcher.ts"))) {
+      throw UserError.of(`${component.name} has a launcher.ts that is not built`, { path: join(component.dir, "dist", "launcher.js"), hint: "run `pnpm build` (or `pnpm install`)" });
+    }
+    return {};
+  }
   const mod = (await import(pathToFileURL(component.launcherPath).href)) as { default?: Launcher } & Launcher;
   return mod.default ?? mod;
 }

@@ -17,9 +17,14 @@ export function findProjectRoot(from: string = process.cwd()): string {
     if (marker && existsSync(join(dir, "components"))) return dir;
     if (dirname(dir) === dir) break;
   }
-  const own = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
+  const own = toolRoot();
   if (existsSync(join(own, "components"))) return own;
   return resolve(from);
+}
+
+/** The monorepo this code is part of (its components, templates, python runtime). */
+export function toolRoot(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 }
 
 export interface CatalogEntry {

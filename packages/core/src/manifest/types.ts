@@ -71,4 +71,6 @@ export interface Component {
   readonly runtime: { readonly python?: PythonRuntime };
   /** Absolute path of the built TS launcher module, when the component has one. */
   readonly launcherPath?: string;
+  /** Made from an AVES2 job file's command, not from a manifest: no defaults, no bundled code. */
+  readonly adHoc?: boolean;
 }

@@ -1,5 +1,6 @@
 import type { DistributeType, RoleResources } from "../manifest/types.js";
 import type { ParamLayer } from "../params/resolve.js";
+import type { EnvVar, JobSettings } from "./spec.js";
 
 /** What a user asked for, before it is checked against the component. */
 export interface RunRequest {
@@ -20,6 +21,21 @@ export interface RunRequest {
   readonly backend: string;
   /** A human name for the run; defaults to the component's title. */
   readonly name?: string;
+  /** The container image, for backends that run images (default: the component's, by GPU count). */
+  readonly image?: string;
+  /** Environment variables for the process, in order. */
+  readonly env?: readonly EnvVar[];
+  /** Cluster namespace (AVES2, Kubernetes); unset = the backend's default. */
+  readonly namespace?: string;
+  /** Where the backend saves the run's logs (AVES2 `log_dir`). */
+  readonly logDir?: string;
+  /** AVES2 job fields with no meaning elsewhere, carried so a job file round-trips. */
+  readonly aves2?: JobSettings;
+  /**
+   * Bind only the inputs given, ignoring manifest defaults: an AVES2 job file
+   * lists every input it uses, and an absent one means "not bound".
+   */
+  readonly explicitInputs?: boolean;
   /** Relative paths in the request are relative to this directory. */
   readonly cwd: string;
 }

@@ -20,6 +20,20 @@ export interface OutputBinding {
   readonly uri?: DataUri;
 }
 
+export interface EnvVar {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** AVES2 job fields that mean nothing to other backends; kept so that a job file round-trips. */
+export interface JobSettings {
+  /** AVES2 keeps a debug job's pods after it ends. */
+  readonly debug?: boolean;
+  readonly needReport?: boolean;
+  /** The job file named its component with a `component:` key (written back out the same way). */
+  readonly componentKey?: boolean;
+}
+
 /** A run, typed, complete and validated: everything a backend needs to plan it. */
 export interface RunSpec {
   readonly runId: string;
@@ -32,6 +46,13 @@ export interface RunSpec {
   readonly resources: Resources;
   readonly distribute: DistributeType;
   readonly createdAt: string;
+  /** The container image asked for; backends that run images otherwise take the component's. */
+  readonly image?: string;
+  readonly env?: readonly EnvVar[];
+  readonly namespace?: string;
+  /** Where the backend saves the run's logs, when asked to. */
+  readonly logDir?: DataUri;
+  readonly aves2?: JobSettings;
 }
 
 export interface ResolveOptions {
@@ -72,6 +93,8 @@ export function resolveRun(component: Component, request: RunRequest, opts: Reso
     });
   }
   const resources = collect(() => mergeResources(component.resources, request, distribute));
+  const logDir = request.logDir ? collect(() => parseUri(request.logDir!, "--log-dir", request.cwd)) : undefined;
+  checkEnv(request.env ?? [], problems);
 
   if (problems.length > 0) throw new UserError(problems);
   const now = opts.now ?? new Date();
@@ -86,6 +109,11 @@ export function resolveRun(component: Component, request: RunRequest, opts: Reso
     resources: resources!,
     distribute,
     createdAt: now.toISOString(),
+    ...(request.image ? { image: request.image } : {}),
+    ...(request.env?.length ? { env: request.env } : {}),
+    ...(request.namespace ? { namespace: request.namespace } : {}),
+    ...(logDir ? { logDir } : {}),
+    ...(request.aves2 && Object.keys(request.aves2).length ? { aves2: request.aves2 } : {}),
   };
   const extra = opts.check?.(spec) ?? [];
   if (extra.length > 0) throw new UserError(extra);
@@ -108,7 +136,8 @@ function bindInputs(c: Component, r: RunRequest, problems: Problem[], collect: <
   const out: InputBinding[] = [];
   for (const def of c.inputs) {
     const given = r.inputs[def.name];
-    const raw = given ?? def.default;
+    // `--input name=` (empty) leaves an optional input unbound, default or not
+    const raw = given === undefined ? (r.explicitInputs ? undefined : def.default) : given.trim() === "" && !def.required ? undefined : given;
     if (raw === undefined) {
       if (def.required) problems.push({ path: `--input ${def.name}`, message: "is a required input and was not given", hint: `add --input ${def.name}=<path or s3://...>` });
       continue;
@@ -126,6 +155,17 @@ function bindOutputs(c: Component, r: RunRequest, problems: Problem[], collect: 
     const uri = raw === undefined ? undefined : collect(() => parseUri(raw, `--output ${def.name}`, r.cwd));
     return uri ? { name: def.name, uri } : { name: def.name };
   });
+}
+
+const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function checkEnv(env: readonly EnvVar[], problems: Problem[]): void {
+  const seen = new Set<string>();
+  for (const e of env) {
+    if (!ENV_NAME_RE.test(e.name)) problems.push({ path: `--env ${e.name}`, message: "is not a valid environment variable name", hint: "letters, digits and _, not starting with a digit" });
+    else if (seen.has(e.name)) problems.push({ path: `--env ${e.name}`, message: "is given twice" });
+    seen.add(e.name);
+  }
 }
 
 function mergeResources(base: Resources, r: RunRequest, distribute: DistributeType): Resources {
@@ -153,7 +193,7 @@ export function specToJSON(spec: RunSpec) {
   return {
     runId: spec.runId,
     name: spec.name,
-    component: { name: spec.component.name, version: spec.component.version, dir: spec.component.dir },
+    component: { name: spec.component.name, version: spec.component.version, dir: spec.component.dir, ...(spec.component.adHoc ? { adHoc: true } : {}) },
     params: Object.fromEntries(spec.params.map((p) => [p.name, p.value])),
     inputs: Object.fromEntries(spec.inputs.map((i) => [i.name, formatUri(i.uri)])),
     outputs: Object.fromEntries(spec.outputs.filter((o) => o.uri).map((o) => [o.name, formatUri(o.uri!)])),
@@ -161,6 +201,10 @@ export function specToJSON(spec: RunSpec) {
     resources: spec.resources,
     distribute: spec.distribute,
     createdAt: spec.createdAt,
+    ...(spec.image ? { image: spec.image } : {}),
+    ...(spec.env ? { env: Object.fromEntries(spec.env.map((e) => [e.name, e.value])) } : {}),
+    ...(spec.namespace ? { namespace: spec.namespace } : {}),
+    ...(spec.logDir ? { logDir: formatUri(spec.logDir) } : {}),
   };
 }
 export type SpecJSON = ReturnType<typeof specToJSON>;

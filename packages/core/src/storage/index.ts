@@ -1,9 +1,10 @@
 import { UserError } from "../errors.js";
+import { hostpathStore } from "./hostpath/hostpath-store.js";
 import { localStore } from "./local/local-store.js";
 import type { Store } from "./store.js";
 import type { DataUri } from "./uri.js";
 
-const stores: Partial<Record<DataUri["scheme"], Store>> = { file: localStore };
+const stores: Partial<Record<DataUri["scheme"], Store>> = { file: localStore, hostpath: hostpathStore };
 
 /** The store for a URI's scheme. `what` names the binding in the error. */
 export function storeFor(uri: DataUri, what: string): Store {

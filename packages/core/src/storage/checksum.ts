@@ -1,0 +1,127 @@
+import { createHash, type Hash } from "node:crypto";
+
+/**
+ * S3 ETags are the MD5 of the object for a single PUT, and
+ * `md5(md5(part1) ‖ md5(part2) ‖ ...)-N` for a multipart upload (AWS, Ceph,
+ * MinIO; some servers, s3rver among them, return the plain MD5 for both).
+ * Objects are checked against whichever form the server gave.
+ */
+export function normalizeEtag(etag: string | undefined): string {
+  return (etag ?? "").replace(/"/g, "").toLowerCase();
+}
+
+export function isPlainMd5(etag: string): boolean {
+  return /^[0-9a-f]{32}$/.test(etag);
+}
+
+/** `<hex>-N` → N, else undefined. */
+export function multipartCount(etag: string): number | undefined {
+  const m = /^[0-9a-f]{32}-(\d+)$/.exec(etag);
+  return m ? Number(m[1]) : undefined;
+}
+
+export function compositeEtag(partMd5s: readonly Buffer[]): string {
+  const h = createHash("md5");
+  for (const p of partMd5s) h.update(p);
+  return `${h.digest("hex")}-${partMd5s.length}`;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * The part size a multipart ETag was most likely made with: uploaders use a
+ * whole number of MiB (aws-cli 8, lib-storage 5, us 8), so the smallest such
+ * size that gives N parts. Undefined when no such size fits.
+ */
+export function inferPartSize(size: number, parts: number): number | undefined {
+  if (parts < 1 || size <= 0) return undefined;
+  const min = Math.max(1, Math.ceil(size / parts / MiB));
+  for (let mib = min; mib <= min + 64 && mib <= 5 * 1024; mib++) {
+    const p = mib * MiB;
+    if (Math.ceil(size / p) === parts) return p;
+  }
+  return undefined;
+}
+
+/** Hashes a stream of chunks as a whole and, optionally, per part of `partSize` bytes. */
+export class StreamHasher {
+  private readonly whole = createHash("md5");
+  private part: Hash | undefined;
+  private partFill = 0;
+  readonly parts: Buffer[] = [];
+
+  constructor(private readonly partSize?: number) {
+    if (partSize) this.part = createHash("md5");
+  }
+
+  update(chunk: Buffer): void {
+    this.whole.update(chunk);
+    if (!this.partSize) return;
+    let off = 0;
+    while (off < chunk.length) {
+      const take = Math.min(this.partSize - this.partFill, chunk.length - off);
+      this.part!.update(chunk.subarray(off, off + take));
+      this.partFill += take;
+      off += take;
+      if (this.partFill === this.partSize) {
+        this.parts.push(this.part!.digest());
+        this.part = createHash("md5");
+        this.partFill = 0;
+      }
+    }
+  }
+
+  /** The whole MD5 (hex) and the per-part MD5s. */
+  finish(): { md5: string; parts: Buffer[] } {
+    if (this.partSize && this.partFill > 0) this.parts.push(this.part!.digest());
+    return { md5: this.whole.digest("hex"), parts: this.parts };
+  }
+}
+
+/**
+ * Feeds pieces that arrive out of order (parallel ranges, parallel parts) to
+ * one MD5 in order; holds at most the pieces ahead of the next one.
+ */
+export class OrderedHasher {
+  private readonly hash = createHash("md5");
+  private next = 0;
+  private readonly pending = new Map<number, Buffer>();
+
+  add(index: number, piece: Buffer): void {
+    this.pending.set(index, piece);
+    for (let p = this.pending.get(this.next); p; p = this.pending.get(this.next)) {
+      this.hash.update(p);
+      this.pending.delete(this.next);
+      this.next++;
+    }
+  }
+
+  digest(): string {
+    if (this.pending.size > 0) throw new Error(`ordered hash finished with ${this.pending.size} pieces missing before ${this.next}`);
+    return this.hash.digest("hex");
+  }
+}
+
+export interface ObjectFacts {
+  readonly size: number;
+  readonly etag: string;
+  /** Our own uploads carry the whole MD5 in `x-amz-meta-md5`. */
+  readonly md5?: string;
+  /** SSE-KMS objects have ETags that are not MD5s. */
+  readonly kms?: boolean;
+}
+
+/**
+ * Whether bytes with this MD5 (and these part MD5s of `partSize`) are the
+ * object: `true` checked, `false` a mismatch, `undefined` when the ETag says
+ * nothing we can check (then only the size was).
+ */
+export function matchesObject(obj: ObjectFacts, got: { md5?: string; parts?: readonly Buffer[]; partSize?: number }): boolean | undefined {
+  if (obj.md5 && got.md5) return obj.md5 === got.md5;
+  const etag = normalizeEtag(obj.etag);
+  if (obj.kms) return undefined;
+  if (isPlainMd5(etag)) return got.md5 === undefined ? undefined : got.md5 === etag;
+  const n = multipartCount(etag);
+  if (n !== undefined && got.parts && got.partSize && got.parts.length === n) return compositeEtag(got.parts) === etag;
+  return undefined;
+}
