@@ -27,3 +27,4 @@ export * from "./workflow.js";
 export * from "./config/aves2-cfg.js";
 export * from "./scaffold/templates.js";
 export * from "./scaffold/generate.js";
+export * from "./launchers/image-folder.js";

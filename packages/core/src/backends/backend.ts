@@ -72,4 +72,8 @@ export interface Backend<P extends Plan = Plan> {
   logs(runId: string, opts: { follow: boolean; onLog: (line: LogLine) => void; signal?: AbortSignal }): Promise<void>;
   cancel(runId: string): Promise<RunRecord>;
   list(): Promise<RunRecord[]>;
+  /** Removes an ended run (and, on a server, its job); returns what was removed. */
+  delete?(runId: string): Promise<RunRecord>;
+  /** Starts the same run again where the backend can (AVES2's start_job). */
+  rerun?(runId: string): Promise<RunRecord>;
 }

@@ -1,24 +1,47 @@
 import type { Config } from "../config/config.js";
 import { UserError } from "../errors.js";
 import { closest } from "../catalog/suggest.js";
+import { Aves2Backend } from "./aves2/index.js";
+import { type Aves2Overrides, loadAves2Settings } from "./aves2/settings.js";
+import type { Backend } from "./backend.js";
 import { LocalBackend } from "./local/index.js";
 
-export const BACKENDS = ["local"] as const;
+export const BACKENDS = ["local", "aves2"] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
+/** What a backend is made from: the config, plus what only some backends read. */
+export interface BackendContext {
+  readonly config: Config;
+  /** Shared Python packages (aves2_runtime) that components import; copied beside the code of every local run. */
+  readonly libs: readonly string[];
+  /** Flags that override the AVES2 client's config (`--aves2-host`). */
+  readonly aves2?: Aves2Overrides;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
 /**
- * `libs`: shared Python packages (aves2_runtime) that components import; they
- * are copied beside the code of every run.
+ * A backend by name. The AVES2 backend reads the AVES2 client's config
+ * (~/.aves2/aves2.cfg, env, flags) here, so that its plan() stays pure.
  */
-export function createBackend(name: string, config: Config, libs: readonly string[]): LocalBackend {
+export function createBackend(name: string, ctx: BackendContext): Backend {
+  const { config, libs } = ctx;
   switch (name) {
     case "local":
       return new LocalBackend({ runsDir: config.runsDir.value, libs, ...(config.python ? { python: config.python } : {}) });
+    case "aves2": {
+      const env = ctx.env ?? process.env;
+      const poll = Number(env.AVES2_POLL_INTERVAL_MS);
+      return new Aves2Backend({
+        runsDir: config.runsDir.value,
+        settings: loadAves2Settings(ctx.aves2 ?? {}, env),
+        ...(poll > 0 ? { pollMs: poll } : {}),
+      });
+    }
     default: {
-      const near = closest(name, [...BACKENDS, "kubernetes", "aves2"]);
+      const near = closest(name, [...BACKENDS, "kubernetes"]);
       throw UserError.of(`unknown backend "${name}"`, {
         path: "--backend",
-        hint: ["kubernetes", "k8s", "aves2"].includes(name)
+        hint: ["kubernetes", "k8s"].includes(name)
           ? `the ${name} backend is not built yet; available: ${BACKENDS.join(", ")}`
           : `available: ${BACKENDS.join(", ")}${near.length ? ` (did you mean "${near[0]}"?)` : ""}`,
       });

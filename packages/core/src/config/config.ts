@@ -3,6 +3,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { UserError } from "../errors.js";
 import { parseYaml } from "../manifest/yaml-source.js";
+import { readS3FileSettings, resolveS3Config, type S3Config, type S3FileSettings } from "./s3-config.js";
 
 /** A setting with where it came from, so `doctor` can say why it has the value it has. */
 export interface Setting<T> {
@@ -16,6 +17,8 @@ export interface Config {
   /** Where local run records live. */
   readonly runsDir: Setting<string>;
   readonly backend: Setting<string>;
+  /** Object storage (s3://): endpoint, region, addressing, profile. Never credentials. */
+  readonly s3: S3Config;
   /** Files that were read, in order of precedence (lowest first). */
   readonly files: readonly string[];
 }
@@ -28,15 +31,19 @@ export function userConfigPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, "aves2", "config.yaml");
 }
 
-function readConfigFile(file: string): Partial<Record<Key, string>> {
+function readConfigFile(file: string): Partial<Record<Key, string>> & { s3?: S3FileSettings } {
   if (!existsSync(file)) return {};
   const { data } = parseYaml(readFileSync(file, "utf8"), file);
   if (data === null || data === undefined) return {};
   if (typeof data !== "object" || Array.isArray(data)) throw UserError.of("must be a YAML mapping", { path: file });
-  const out: Partial<Record<Key, string>> = {};
+  const out: Partial<Record<Key, string>> & { s3?: S3FileSettings } = {};
   for (const [k, v] of Object.entries(data)) {
+    if (k === "s3") {
+      out.s3 = readS3FileSettings(v, file);
+      continue;
+    }
     if (!(KEYS as readonly string[]).includes(k)) {
-      throw UserError.of(`unknown setting "${k}"`, { path: file, hint: `settings are: ${KEYS.join(", ")}` });
+      throw UserError.of(`unknown setting "${k}"`, { path: file, hint: `settings are: ${KEYS.join(", ")}, s3` });
     }
     if (typeof v !== "string") throw UserError.of(`${k} must be a string`, { path: file });
     out[k as Key] = v;
@@ -68,6 +75,7 @@ export function loadConfig(root: string, flags: Partial<Record<Key, string>> = {
     ...(python ? { python } : {}),
     runsDir: runs ? { value: resolve(root, runs.value), source: runs.source } : { value: join(root, ".aves2", "runs"), source: "default" },
     backend: pick("backend") ?? { value: "local", source: "default" },
+    s3: resolveS3Config([{ s3: project.s3, file: projectFile }, { s3: user.s3, file: userFile }], env),
     files: [userFile, projectFile].filter((f) => existsSync(f)),
   };
 }

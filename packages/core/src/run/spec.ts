@@ -30,8 +30,8 @@ export interface JobSettings {
   /** AVES2 keeps a debug job's pods after it ends. */
   readonly debug?: boolean;
   readonly needReport?: boolean;
-  /** The job file named its component with a `component:` key (written back out the same way). */
-  readonly componentKey?: boolean;
+  /** The job file's `component:` key (`name` or `name@version`), written back out as it was. */
+  readonly componentKey?: string;
 }
 
 /** A run, typed, complete and validated: everything a backend needs to plan it. */

@@ -86,6 +86,16 @@ export class OrderedHasher {
   private readonly hash = createHash("md5");
   private next = 0;
   private readonly pending = new Map<number, Buffer>();
+  private readonly waiters: { index: number; go: () => void }[] = [];
+
+  /** `window`: how far ahead of the next piece to hash a piece may start (bounds what is held). */
+  constructor(private readonly window = 16) {}
+
+  /** Resolves when piece `index` may be fetched without getting too far ahead. */
+  async turn(index: number): Promise<void> {
+    if (index < this.next + this.window) return;
+    await new Promise<void>((go) => this.waiters.push({ index, go }));
+  }
 
   add(index: number, piece: Buffer): void {
     this.pending.set(index, piece);
@@ -93,6 +103,13 @@ export class OrderedHasher {
       this.hash.update(p);
       this.pending.delete(this.next);
       this.next++;
+    }
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const w = this.waiters[i]!;
+      if (w.index < this.next + this.window) {
+        this.waiters.splice(i, 1);
+        w.go();
+      }
     }
   }
 

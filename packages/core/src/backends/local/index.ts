@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { open, readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -85,6 +85,7 @@ export class LocalBackend implements Backend<LocalPlan> {
     const dir = resolveRunDir(this.opts.runsDir, runId);
     const record = readRecordAt(dir);
     if (!record) throw UserError.of(`run ${runId} has no readable record`, { path: dir });
+    if (record.backend !== "local") throw UserError.of(`run ${record.runId} ran on ${record.backend}, not locally`, { hint: `add --backend ${record.backend}` });
     return withLiveness(dir, record);
   }
 
@@ -95,8 +96,16 @@ export class LocalBackend implements Backend<LocalPlan> {
         const r = readRecordAt(dir);
         return r && withLiveness(dir, r);
       })
-      .filter((r): r is RunRecord => r !== undefined)
+      .filter((r): r is RunRecord => r !== undefined && r.backend === "local")
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  /** Removes an ended run's folder (record, logs, staged data, outputs kept there). */
+  async delete(runId: string): Promise<RunRecord> {
+    const record = await this.status(runId);
+    if (!TERMINAL_STATES.includes(record.state)) throw UserError.of(`run ${record.runId} is ${record.state}`, { hint: `cancel it first: component cancel ${record.runId}` });
+    rmSync(resolveRunDir(this.opts.runsDir, record.runId), { recursive: true, force: true });
+    return record;
   }
 
   async cancel(runId: string): Promise<RunRecord> {

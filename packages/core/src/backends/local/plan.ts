@@ -62,6 +62,7 @@ export function planLocal(spec: RunSpec, ctx: LocalPlanContext): LocalPlan {
     argv,
     cwd: src,
     env: {
+      ...Object.fromEntries((spec.env ?? []).map((e) => [e.name, e.value])),
       AVES2_RUN_ID: spec.runId,
       PYTHONUNBUFFERED: "1",
       PYTHONDONTWRITEBYTECODE: "1",

@@ -1,0 +1,67 @@
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { Limiter } from "../pool.js";
+import { findCredentials } from "./credentials.js";
+import { endpointName, type S3Settings } from "./settings.js";
+
+export type S3Sdk = typeof import("@aws-sdk/client-s3");
+
+export interface S3Connection {
+  readonly sdk: S3Sdk;
+  readonly client: S3Client;
+  readonly settings: S3Settings;
+  /** The endpoint as messages name it. */
+  readonly endpoint: string;
+  readonly credentialSource: string;
+  /** Requests on the wire at once, across every transfer of this connection. */
+  readonly requests: Limiter;
+}
+
+/** Requests in flight per endpoint; sockets are kept above it so none waits for one. */
+export const MAX_REQUESTS = 32;
+
+const connections = new Map<string, Promise<S3Connection>>();
+
+/**
+ * One client per endpoint settings, made on first use: the SDK is loaded only
+ * here, so commands that never touch S3 never load it.
+ */
+export function connect(settings: S3Settings): Promise<S3Connection> {
+  const key = JSON.stringify(settings);
+  let c = connections.get(key);
+  if (!c) {
+    c = open(settings);
+    connections.set(key, c);
+    c.catch(() => connections.delete(key));
+  }
+  return c;
+}
+
+async function open(settings: S3Settings): Promise<S3Connection> {
+  // the SDK's documented switch for its "use Node 22" notice: users of this CLI cannot act on it
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  const [sdk, creds] = await Promise.all([import("@aws-sdk/client-s3"), findCredentials(settings)]);
+  const quiet = { debug() {}, info() {}, warn() {}, error() {}, trace() {} };
+  const agent = { keepAlive: true, maxSockets: MAX_REQUESTS * 2 };
+  const client = new sdk.S3Client({
+    region: settings.region,
+    ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+    forcePathStyle: settings.pathStyle,
+    credentials: creds.provider,
+    // retries are ours (storage/retry.ts): per request, with a budget that rides out a restart
+    maxAttempts: 1,
+    // Content-MD5 and ETags check integrity everywhere; the newer CRC trailers are not understood by many S3-compatible servers
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+    logger: quiet,
+    requestHandler: {
+      httpAgent: new HttpAgent(agent),
+      httpsAgent: new HttpsAgent(agent),
+      connectionTimeout: 5_000,
+      requestTimeout: 120_000,
+      logger: quiet,
+    },
+  });
+  return { sdk, client, settings, endpoint: endpointName(settings), credentialSource: creds.source, requests: new Limiter(MAX_REQUESTS) };
+}

@@ -1,0 +1,306 @@
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { open, readFile } from "node:fs/promises";
+import type { Readable } from "node:stream";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { UserError } from "../../errors.js";
+import { compositeEtag, inferPartSize, isPlainMd5, matchesObject, multipartCount, normalizeEtag, type ObjectFacts, OrderedHasher, StreamHasher } from "../checksum.js";
+import { forEachLimited } from "../pool.js";
+import type { RemoteObject, RemoteTree } from "../remote.js";
+import { IntegrityError, type RetryPolicy, transferPolicy, withRetry } from "../retry.js";
+import type { S3Connection } from "./connection.js";
+import { explainS3Error } from "./errors.js";
+
+const MiB = 1024 * 1024;
+/** Files at least this big are uploaded in parts (as aws-cli does). */
+export const MULTIPART_THRESHOLD = 16 * MiB;
+/** Objects at least this big are downloaded as parallel ranges. */
+export const RANGED_THRESHOLD = 32 * MiB;
+const PART_SIZE = 8 * MiB;
+/** Parts or ranges of one file in flight at once. */
+const PARTS_IN_FLIGHT = 8;
+
+function partSizeFor(size: number): number {
+  // S3 allows 10,000 parts: grow the part (in whole MiB) for very large files
+  return Math.max(PART_SIZE, Math.ceil(size / 10_000 / MiB) * MiB);
+}
+
+async function readAll(body: Readable, onBytes: (n: number) => void): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of body) {
+    const b = c as Buffer;
+    chunks.push(b);
+    onBytes(b.length);
+  }
+  return Buffer.concat(chunks);
+}
+
+function md5(buf: Buffer): Buffer {
+  return createHash("md5").update(buf).digest();
+}
+
+/**
+ * An S3 prefix as the sync engine's remote folder. Every request is retried
+ * on transient failures (see retry.ts) and is explained as a user error when
+ * it finally fails; every object is checked against its ETag or MD5.
+ */
+export class S3Tree implements RemoteTree {
+  retries = 0;
+  readonly label: string;
+
+  /** `prefix` is "" (the whole bucket) or ends with "/". */
+  constructor(
+    private readonly conn: S3Connection,
+    readonly bucket: string,
+    readonly prefix: string,
+    private readonly what?: string,
+    private readonly policy: RetryPolicy = transferPolicy(),
+  ) {
+    this.label = `s3://${bucket}/${prefix}`;
+  }
+
+  identity(obj: RemoteObject): string {
+    return `${this.conn.endpoint}\0${this.bucket}\0${this.prefix}${obj.rel}`;
+  }
+
+  /** One request, retried; `uri` names it in errors. */
+  async req<T>(uri: string, f: () => Promise<T>, policy: RetryPolicy = this.policy): Promise<T> {
+    try {
+      return await withRetry(
+        () => this.conn.requests.run(f),
+        policy,
+        () => this.retries++,
+      );
+    } catch (e) {
+      throw explainS3Error(e, { endpoint: this.conn.endpoint, uri, credentialSource: this.conn.credentialSource, ...(this.what ? { what: this.what } : {}) });
+    }
+  }
+
+  private uri(rel: string): string {
+    return `s3://${this.bucket}/${this.prefix}${rel}`;
+  }
+
+  async list(): Promise<RemoteObject[]> {
+    const { ListObjectsV2Command } = this.conn.sdk;
+    const out: RemoteObject[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.req(this.label, () =>
+        this.conn.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix || undefined, ...(token ? { ContinuationToken: token } : {}) })),
+      );
+      for (const o of page.Contents ?? []) {
+        if (!o.Key || o.Key.length <= this.prefix.length) continue;
+        out.push({ rel: o.Key.slice(this.prefix.length), size: o.Size ?? 0, etag: normalizeEtag(o.ETag), ...(o.LastModified ? { lastModified: o.LastModified } : {}) });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  async download(obj: RemoteObject, file: string, onBytes: (n: number) => void): Promise<{ verified: boolean }> {
+    return obj.size >= RANGED_THRESHOLD ? this.downloadRanges(obj, file, onBytes) : this.downloadWhole(obj, file, onBytes);
+  }
+
+  private checkSame(obj: RemoteObject, etag: string | undefined): void {
+    if (etag && normalizeEtag(etag) !== obj.etag) {
+      throw UserError.of(`${this.uri(obj.rel)} changed while it was being copied`, { ...(this.what ? { path: this.what } : {}), hint: "run again once it no longer changes" });
+    }
+  }
+
+  private async downloadWhole(obj: RemoteObject, file: string, onBytes: (n: number) => void): Promise<{ verified: boolean }> {
+    const { GetObjectCommand } = this.conn.sdk;
+    const parts = multipartCount(obj.etag);
+    const partSize = parts ? inferPartSize(obj.size, parts) : undefined;
+    return this.req(this.uri(obj.rel), async () => {
+      let got = 0;
+      try {
+        const res = await this.conn.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + obj.rel }));
+        this.checkSame(obj, res.ETag);
+        const hasher = new StreamHasher(partSize);
+        const count = new Transform({
+          transform(chunk: Buffer, _enc, cb) {
+            hasher.update(chunk);
+            got += chunk.length;
+            onBytes(chunk.length);
+            cb(null, chunk);
+          },
+        });
+        await pipeline(res.Body as Readable, count, createWriteStream(file));
+        if (got !== obj.size) throw new IntegrityError(`got ${got} bytes of ${obj.size}`);
+        const h = hasher.finish();
+        const facts: ObjectFacts = { size: obj.size, etag: obj.etag, ...(res.Metadata?.md5 ? { md5: res.Metadata.md5 } : {}), kms: res.ServerSideEncryption === "aws:kms" };
+        const ok = matchesObject(facts, { md5: h.md5, parts: h.parts, ...(partSize ? { partSize } : {}) });
+        if (ok === false) throw new IntegrityError("checksum mismatch");
+        return { verified: ok === true };
+      } catch (e) {
+        onBytes(-got);
+        throw e;
+      }
+    });
+  }
+
+  private async downloadRanges(obj: RemoteObject, file: string, onBytes: (n: number) => void): Promise<{ verified: boolean }> {
+    const { GetObjectCommand, HeadObjectCommand } = this.conn.sdk;
+    const key = this.prefix + obj.rel;
+    const uri = this.uri(obj.rel);
+    const head = await this.req(uri, () => this.conn.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
+    this.checkSame(obj, head.ETag);
+    const facts: ObjectFacts = { size: obj.size, etag: obj.etag, ...(head.Metadata?.md5 ? { md5: head.Metadata.md5 } : {}), kms: head.ServerSideEncryption === "aws:kms" };
+    const n = multipartCount(obj.etag);
+    const inferred = n ? inferPartSize(obj.size, n) : undefined;
+    // ranges on the upload's part boundaries let the multipart ETag be checked from the ranges' MD5s
+    const composite = inferred !== undefined && inferred <= 256 * MiB && !facts.md5 && !facts.kms;
+    const range = composite ? inferred : PART_SIZE;
+    const count = Math.ceil(obj.size / range);
+    const whole = facts.md5 || isPlainMd5(obj.etag) ? new OrderedHasher(PARTS_IN_FLIGHT * 2) : undefined;
+    const partMd5s: Buffer[] = new Array(count);
+    const fh = await open(file, "w");
+    try {
+      await fh.truncate(obj.size);
+      await forEachLimited(
+        Array.from({ length: count }, (_, i) => i),
+        PARTS_IN_FLIGHT,
+        async (i) => {
+          await whole?.turn(i);
+          const start = i * range;
+          const end = Math.min(obj.size, start + range) - 1;
+          const buf = await this.req(uri, async () => {
+            let got = 0;
+            try {
+              const res = await this.conn.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${end}`, IfMatch: head.ETag }));
+              const b = await readAll(res.Body as Readable, (k) => {
+                got += k;
+                onBytes(k);
+              });
+              if (b.length !== end - start + 1) throw new IntegrityError(`range ${start}-${end} came back with ${b.length} bytes`);
+              return b;
+            } catch (e) {
+              onBytes(-got);
+              throw e;
+            }
+          });
+          await fh.write(buf, 0, buf.length, start);
+          if (composite) partMd5s[i] = md5(buf);
+          whole?.add(i, buf);
+        },
+      );
+    } finally {
+      await fh.close();
+    }
+    const ok = matchesObject(facts, { ...(whole ? { md5: whole.digest() } : {}), ...(composite ? { parts: partMd5s, partSize: range } : {}) });
+    if (ok === false) throw explainS3Error(new IntegrityError("checksum mismatch"), { endpoint: this.conn.endpoint, uri, credentialSource: this.conn.credentialSource });
+    return { verified: ok === true };
+  }
+
+  async sameContent(file: string, size: number, obj: RemoteObject): Promise<string | undefined> {
+    if (size !== obj.size) return undefined;
+    const n = multipartCount(obj.etag);
+    if (!isPlainMd5(obj.etag) && n === undefined) return undefined;
+    const partSize = n ? inferPartSize(size, n) : undefined;
+    if (n && !partSize) return undefined;
+    const hasher = new StreamHasher(partSize);
+    for await (const chunk of createReadStream(file, { highWaterMark: MiB })) hasher.update(chunk as Buffer);
+    const h = hasher.finish();
+    const same = n ? compositeEtag(h.parts) === obj.etag : h.md5 === obj.etag;
+    return same ? h.md5 : undefined;
+  }
+
+  async upload(file: string, rel: string, size: number, onBytes: (n: number) => void): Promise<{ md5: string }> {
+    if (size >= MULTIPART_THRESHOLD) return this.uploadParts(file, rel, size, onBytes);
+    const body = await readFile(file);
+    if (body.length !== size) throw UserError.of(`${file} changed while it was being uploaded`, { hint: "save outputs once they are complete" });
+    const sum = md5(body);
+    await this.putBody(rel, body, sum, undefined);
+    onBytes(size);
+    return { md5: sum.toString("hex") };
+  }
+
+  private async putBody(rel: string, body: Buffer, sum: Buffer, contentType: string | undefined): Promise<void> {
+    const { PutObjectCommand } = this.conn.sdk;
+    const hex = sum.toString("hex");
+    await this.req(this.uri(rel), async () => {
+      const res = await this.conn.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.prefix + rel,
+          Body: body,
+          ContentLength: body.length,
+          ContentMD5: sum.toString("base64"),
+          Metadata: { md5: hex },
+          ...(contentType ? { ContentType: contentType } : {}),
+        }),
+      );
+      if (res.SSEKMSKeyId === undefined && res.ETag && normalizeEtag(res.ETag) !== hex) throw new IntegrityError(`the server stored ETag ${normalizeEtag(res.ETag)}, expected ${hex}`);
+    });
+  }
+
+  private async uploadParts(file: string, rel: string, size: number, onBytes: (n: number) => void): Promise<{ md5: string }> {
+    const { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand } = this.conn.sdk;
+    const key = this.prefix + rel;
+    const uri = this.uri(rel);
+    const partSize = partSizeFor(size);
+    const count = Math.ceil(size / partSize);
+    const created = await this.req(uri, () => this.conn.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key })));
+    const uploadId = created.UploadId!;
+    const whole = new OrderedHasher(PARTS_IN_FLIGHT * 2);
+    const parts: { ETag: string; PartNumber: number }[] = new Array(count);
+    const partMd5s: Buffer[] = new Array(count);
+    let sent = 0;
+    const fh = await open(file, "r");
+    try {
+      await forEachLimited(
+        Array.from({ length: count }, (_, i) => i),
+        PARTS_IN_FLIGHT,
+        async (i) => {
+          await whole.turn(i);
+          const start = i * partSize;
+          const len = Math.min(partSize, size - start);
+          const buf = Buffer.allocUnsafe(len);
+          const { bytesRead } = await fh.read(buf, 0, len, start);
+          if (bytesRead !== len) throw UserError.of(`${file} changed while it was being uploaded`, { hint: "save outputs once they are complete" });
+          const sum = md5(buf);
+          whole.add(i, buf);
+          partMd5s[i] = sum;
+          const res = await this.req(uri, async () => {
+            const r = await this.conn.client.send(
+              new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: i + 1, Body: buf, ContentLength: len, ContentMD5: sum.toString("base64") }),
+            );
+            if (r.ETag && normalizeEtag(r.ETag) !== sum.toString("hex")) throw new IntegrityError(`part ${i + 1} stored with ETag ${normalizeEtag(r.ETag)}`);
+            return r;
+          });
+          parts[i] = { ETag: res.ETag ?? `"${sum.toString("hex")}"`, PartNumber: i + 1 };
+          sent += len;
+          onBytes(len);
+        },
+      );
+      const sum = whole.digest();
+      const done = await this.req(uri, () =>
+        this.conn.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } })),
+      );
+      const etag = normalizeEtag(done.ETag);
+      // servers give either the multipart form or (s3rver) the MD5 of the whole
+      if (etag && etag !== compositeEtag(partMd5s) && etag !== sum && done.SSEKMSKeyId === undefined) {
+        throw explainS3Error(new IntegrityError(`the server stored ETag ${etag}`), { endpoint: this.conn.endpoint, uri, credentialSource: this.conn.credentialSource });
+      }
+      return { md5: sum };
+    } catch (e) {
+      onBytes(-sent);
+      // no half-uploaded object may stay behind: drop the parts
+      await this.conn.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+      throw e;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async putText(rel: string, text: string, contentType: string): Promise<void> {
+    const body = Buffer.from(text);
+    await this.putBody(rel, body, md5(body), contentType);
+  }
+
+  async remove(rel: string): Promise<void> {
+    const { DeleteObjectCommand } = this.conn.sdk;
+    await this.req(this.uri(rel), () => this.conn.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + rel })));
+  }
+}
