@@ -24,7 +24,7 @@ async function plansPerSecond(n) {
   const core = await import(`${root}packages/core/dist/index.js`);
   const config = core.loadConfig(root);
   const component = core.findComponent(root, "mobilenet-v2");
-  const backend = core.createBackend("local", config, [`${root}packages/python-runtime/aves2_runtime`]);
+  const backend = core.createBackend("local", { config, libs: [`${root}packages/python-runtime/aves2_runtime`] });
   const request = core.requestFromFlags("mobilenet-v2", { set: ["epochs=3", "lr=0.01"] }, root, "local");
   for (let i = 0; i < 100; i++) backend.plan(core.resolveRun(component, request)); // warm-up
   const t = process.hrtime.bigint();

@@ -11,6 +11,14 @@ if (process.env.INIT_CWD && process.env.npm_lifecycle_event === "component") {
   }
 }
 
+// `component list | head`: the reader left; stop quietly instead of dying on EPIPE
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 const debug = process.argv.includes("--debug");
 try {
   await program().parseAsync(process.argv);

@@ -1,14 +1,19 @@
 import { Command, Option } from "commander";
 import { cancelCommand } from "./commands/cancel.js";
+import { deleteCommand } from "./commands/delete.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { infoCommand } from "./commands/info.js";
 import { listCommand } from "./commands/list.js";
 import { logsCommand } from "./commands/logs.js";
 import { newCommand } from "./commands/new.js";
+import { publishCommand } from "./commands/publish.js";
 import { renderCommand } from "./commands/render.js";
+import { rerunCommand } from "./commands/rerun.js";
 import { runCommand } from "./commands/run.js";
 import { runsCommand } from "./commands/runs.js";
+import { searchCommand } from "./commands/search.js";
 import { statusCommand } from "./commands/status.js";
+import { storageCommand } from "./commands/storage.js";
 import { validateCommand } from "./commands/validate.js";
 import { EXIT } from "./errors.js";
 
@@ -34,7 +39,7 @@ Examples:
 
 Exit codes: 0 ok, 1 the run failed, 2 bad usage or input.`,
     );
-  for (const make of [listCommand, infoCommand, validateCommand, renderCommand, runCommand, runsCommand, statusCommand, logsCommand, cancelCommand, doctorCommand, newCommand]) {
+  for (const make of [listCommand, infoCommand, validateCommand, renderCommand, runCommand, runsCommand, statusCommand, logsCommand, cancelCommand, deleteCommand, rerunCommand, doctorCommand, newCommand, publishCommand, searchCommand, storageCommand]) {
     const cmd = make();
     cmd.addOption(new Option("--debug").hideHelp());
     p.addCommand(cmd);

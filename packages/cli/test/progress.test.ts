@@ -3,7 +3,10 @@ import { RunProgress } from "../src/output/progress.js";
 
 function stream(tty: boolean) {
   let text = "";
-  const s = { isTTY: tty, columns: 200, write: (chunk: string) => ((text += chunk), true) } as unknown as NodeJS.WriteStream;
+  const s = { isTTY: tty, columns: 200, write: (chunk: string) => {
+      text += chunk;
+      return true;
+    } } as unknown as NodeJS.WriteStream;
   return { s, text: () => text };
 }
 

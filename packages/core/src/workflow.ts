@@ -1,17 +1,29 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseNfsMounts } from "./aves2/data-conf.js";
+import { type JobRequest, jobToRequest } from "./aves2/from-job.js";
+import { parseJobFile } from "./aves2/parse.js";
 import type { Backend, Plan } from "./backends/backend.js";
-import { createBackend } from "./backends/index.js";
-import { findComponent } from "./catalog/catalog.js";
-import type { Config } from "./config/config.js";
+import { type BackendContext, createBackend } from "./backends/index.js";
+import { type KubernetesFlags, kubernetesOptionsFromFlags } from "./backends/kubernetes/options.js";
+import { COMPONENT_SCOPE } from "./bundle/bundle.js";
+import { findComponent, loadCatalog } from "./catalog/catalog.js";
+import { type ComponentSource, registrySource, resolveComponent, searchRegistry } from "./catalog/remote-catalog.js";
+import { S3Catalog, s3IndexSource } from "./publish/s3-bundles.js";
+import { registryConfig } from "./registry/npm-config.js";
+import { NpmRegistry } from "./registry/npm-registry.js";
 import { type Problem, UserError } from "./errors.js";
 import { type Launcher, loadLauncher } from "./launcher.js";
 import { DISTRIBUTE_TYPES, type Component, type DistributeType } from "./manifest/types.js";
+import { loadConfig } from "./config/config.js";
+import { s3Settings } from "./config/s3-config.js";
 import { readParamsFile } from "./params/params-file.js";
 import { type ParamLayer, parseAssignments } from "./params/resolve.js";
 import type { RunRequest } from "./run/request.js";
-import { resolveRun, type RunSpec } from "./run/spec.js";
+import { type EnvVar, resolveRun, type RunSpec } from "./run/spec.js";
 
 /** The run flags shared by `run` and `render`, as the CLI parsed them. */
-export interface RunFlags {
+export interface RunFlags extends ComponentSourceFlags, KubernetesFlags {
   readonly set?: readonly string[];
   readonly params?: readonly string[];
   readonly input?: readonly string[];
@@ -23,6 +35,15 @@ export interface RunFlags {
   /** `role.key=value`, e.g. `worker.gpu=1`, `ps.count=2`. */
   readonly resource?: readonly string[];
   readonly name?: string;
+  /** `-f job.yaml`: an AVES2 job file; the other flags then change what it says. */
+  readonly file?: string;
+  readonly image?: string;
+  readonly namespace?: string;
+  /** `NAME=value`, repeatable. */
+  readonly env?: readonly string[];
+  /** AVES2's `debug: true` (the server keeps the job's pods after it ends). */
+  readonly debugJob?: boolean;
+  readonly aves2Host?: string;
 }
 
 const ROLES = ["worker", "ps"] as const;
@@ -68,6 +89,7 @@ export function requestFromFlags(ref: string, flags: RunFlags, cwd: string, defa
     workers = Number(flags.workers);
     if (!Number.isInteger(workers) || workers < 1) throw UserError.of(`"${flags.workers}" is not a positive integer`, { path: "--workers" });
   }
+  const kubernetes = kubernetesOptionsFromFlags(flags);
   return {
     component: ref,
     params: layers,
@@ -78,9 +100,102 @@ export function requestFromFlags(ref: string, flags: RunFlags, cwd: string, defa
     ...(workers !== undefined ? { workers } : {}),
     ...(flags.resource?.length ? { resources: parseResourceFlags(flags.resource) } : {}),
     ...(flags.name ? { name: flags.name } : {}),
+    ...(flags.image ? { image: flags.image } : {}),
+    ...(flags.namespace ? { namespace: flags.namespace } : {}),
+    ...(flags.env?.length ? { env: Object.entries(parseAssignments(flags.env, "--env")).map(([name, value]) => ({ name, value })) } : {}),
+    ...(flags.debugJob ? { aves2: { debug: true } } : {}),
+    ...(kubernetes ? { kubernetes } : {}),
     backend: flags.backend ?? defaultBackend,
     cwd,
   };
+}
+
+/** The job file's request, changed by whatever flags were also given (they win). */
+function overlay(job: RunRequest, flags: RunRequest, given: RunFlags): RunRequest {
+  const env = new Map<string, EnvVar>((job.env ?? []).map((e) => [e.name, e]));
+  for (const e of flags.env ?? []) env.set(e.name, e);
+  const resources = {
+    worker: { ...job.resources?.worker, ...flags.resources?.worker },
+    ...(job.resources?.ps || flags.resources?.ps ? { ps: { ...job.resources?.ps, ...flags.resources?.ps } } : {}),
+  };
+  return {
+    ...job,
+    params: [...job.params, ...flags.params],
+    inputs: { ...job.inputs, ...flags.inputs },
+    outputs: { ...job.outputs, ...flags.outputs },
+    ...(flags.code ? { code: flags.code } : {}),
+    resources,
+    ...(flags.distribute ? { distribute: flags.distribute } : {}),
+    ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+    ...(flags.name ? { name: flags.name } : {}),
+    ...(flags.image ? { image: flags.image } : {}),
+    ...(flags.namespace ? { namespace: flags.namespace } : {}),
+    ...(env.size ? { env: [...env.values()] } : {}),
+    ...(given.debugJob ? { aves2: { ...job.aves2, debug: true } } : {}),
+    ...(flags.kubernetes ? { kubernetes: flags.kubernetes } : {}),
+    backend: flags.backend,
+  };
+}
+
+/** Reads `-f job.yaml` (an AVES2 job file) into the component it runs and a request. */
+export function requestFromJobFile(root: string, file: string, ref: string | undefined, flags: RunFlags, cwd: string, defaultBackend: string): JobRequest {
+  let text: string;
+  try {
+    text = readFileSync(resolve(cwd, file), "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw UserError.of(code === "ENOENT" ? "file not found" : `cannot read it (${code})`, { path: `-f ${file}` });
+  }
+  const parsed = parseJobFile(text, file);
+  const fromJob = jobToRequest(parsed, {
+    ...(ref ? { ref } : {}),
+    findComponent: (r) => findComponent(root, r),
+    components: () => loadCatalog(root).flatMap((e) => (e.component ? [e.component] : [])),
+    cwd,
+    backend: flags.backend ?? defaultBackend,
+    nfsMounts: () => {
+      try {
+        return parseNfsMounts(readFileSync("/proc/mounts", "utf8"));
+      } catch {
+        return [];
+      }
+    },
+  });
+  const fromFlags = requestFromFlags(fromJob.request.component, flags, cwd, defaultBackend);
+  return { ...fromJob, request: overlay(fromJob.request, fromFlags, flags) };
+}
+
+export interface RunContext extends BackendContext {
+  /** The catalog root. */
+  readonly root: string;
+  /** Relative paths on the command line are relative to this. */
+  readonly cwd: string;
+}
+
+/** `run`/`render` arguments → a planned run: a component by name, or an AVES2 job file (`-f`), or both. */
+export async function prepareRun(ctx: RunContext, ref: string | undefined, flags: RunFlags): Promise<PlannedRun & { readonly matchedBy?: JobRequest["matchedBy"] }> {
+  const backend = ctx.config.backend.value;
+  const withHost: BackendContext = flags.aves2Host ? { ...ctx, aves2: { ...ctx.aves2, host: flags.aves2Host } } : ctx;
+  if (flags.file) {
+    const { component, request, matchedBy } = requestFromJobFile(ctx.root, flags.file, ref, flags, ctx.cwd, backend);
+    return { ...(await planRun(ctx.root, withHost, request, component)), matchedBy };
+  }
+  if (!ref) throw UserError.of("name a component, or give an AVES2 job file with -f job.yaml", { hint: "`component list` shows the components" });
+  return planRun(ctx.root, withHost, requestFromFlags(ref, flags, ctx.cwd, backend), undefined, flags);
+}
+
+/** Where `name@version` comes from when the local catalog does not have it. */
+export interface ComponentSourceFlags {
+  /** An npm registry URL (default: npm's config, as npm reads it). */
+  readonly registry?: string;
+  /** A published catalog in object storage: `s3://bucket/components/` (its index.json). */
+  readonly from?: string;
+}
+
+/** The registry (npm conventions) or, with `--from s3://...`, the catalog index in object storage. */
+export function componentSource(root: string, flags: ComponentSourceFlags): ComponentSource {
+  if (flags.from) return s3IndexSource(flags.from, root);
+  return registrySource(new NpmRegistry(registryConfig({ root, scope: COMPONENT_SCOPE, ...(flags.registry ? { flag: flags.registry } : {}) })));
 }
 
 export interface PlannedRun {
@@ -91,11 +206,32 @@ export interface PlannedRun {
   readonly plan: Plan;
 }
 
-/** load → resolve → plan: everything up to (not including) submit. No side effects. */
-export async function planRun(root: string, config: Config, request: RunRequest, libs: readonly string[]): Promise<PlannedRun> {
-  const component = findComponent(root, request.component);
-  const backend = createBackend(request.backend, config, libs);
+/**
+ * load → resolve → plan: everything up to (not including) submit. No side
+ * effects. `component` is given when it does not come from the catalog by
+ * name (an AVES2 job file's ad-hoc command, or one it matched).
+ */
+export async function planRun(root: string, ctx: BackendContext, request: RunRequest, given?: Component, from?: ComponentSourceFlags): Promise<PlannedRun> {
+  const component = given ?? (await resolveComponent(root, request.component, () => componentSource(root, from ?? {})));
+  const backend = createBackend(request.backend, ctx);
   const launcher = await loadLauncher(component);
   const spec = resolveRun(component, request, { ...(launcher.check ? { check: launcher.check } : {}) });
+  await backend.prepare?.(spec, request, { offline: ctx.offline ?? false });
   return { component, launcher, spec, backend, plan: backend.plan(spec) };
+}
+
+/** Published components matching `text`: the registry's search, or the entries of an S3 catalog's index. */
+export async function remoteListing(root: string, text: string, flags: ComponentSourceFlags): Promise<{ name: string; version: string; description?: string }[]> {
+  if (!flags.from) {
+    const registry = new NpmRegistry(registryConfig({ root, scope: COMPONENT_SCOPE, ...(flags.registry ? { flag: flags.registry } : {}) }));
+    return searchRegistry(registry, text);
+  }
+  const catalog = new S3Catalog(flags.from, s3Settings(loadConfig(root).s3), "--from");
+  const index = await catalog.index();
+  if (!index) throw UserError.of(`no catalog at ${catalog.label} (no index.json)`, { path: "--from", hint: "`component publish --to s3://...` writes it" });
+  const needle = text.toLowerCase();
+  return Object.values(index.components)
+    .map((c) => Object.values(c.versions).sort((a, b) => b.version.localeCompare(a.version, undefined, { numeric: true }))[0]!)
+    .filter((v) => !needle || [v.name, v.title, v.description, v.category].some((s) => s.toLowerCase().includes(needle)))
+    .map((v) => ({ name: v.name, version: v.version, description: v.title }));
 }

@@ -58,7 +58,7 @@ describe("resolve → plan", () => {
       },
     ]);
     expect(plan.python?.modules).toEqual(["json"]);
-    expect(plan.code).toEqual({ from: `${dir}/src`, to: `${run}/src`, libs: ["/libs/aves2_runtime"] });
+    expect(plan.code).toEqual({ from: `${dir}/src`, to: `${run}/src`, libs: ["/libs/aves2_runtime"], stage: "copy" });
   });
 
   it("plans N ranks for PYTORCH_DDP", () => {
@@ -70,13 +70,15 @@ describe("resolve → plan", () => {
     ]);
   });
 
-  it("rejects what the local backend cannot do, all at once", () => {
+  it("stages s3:// inputs, and rejects what the local backend cannot reach", () => {
+    const ok = planLocal(resolveRun(component, request({ inputs: { data_dir: "s3://bucket/data/" } }), fixed), ctx);
+    expect(ok.inputs.find((i) => i.name === "data_dir")).toMatchObject({ uri: "s3://bucket/data/", stage: "download" });
     const spec = resolveRun(component, request({ inputs: { data_dir: "s3://bucket/data/", extra_dir: "pvc://claim/x" } }), fixed);
     try {
       planLocal(spec, ctx);
       expect.unreachable();
     } catch (e) {
-      expect((e as UserError).problems.map((p) => p.path)).toEqual(["--input data_dir", "--input extra_dir"]);
+      expect((e as UserError).problems.map((p) => p.path)).toEqual(["--input extra_dir"]);
     }
   });
 

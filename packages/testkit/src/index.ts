@@ -1,1 +1,5 @@
 export * from "./cli.js";
+export * from "./registry-server.js";
+export * from "./aves2-test-server.js";
+export * from "./s3-server.js";
+export * from "./archives.js";

@@ -7,13 +7,13 @@ export function cancelCommand(): Command {
   return new Command("cancel")
     .description("stop a run and everything it started; outputs written so far are kept")
     .argument("<run-id>", "run id (a unique prefix is enough)")
-    .option("-b, --backend <name>", "backend of the run", "local")
+    .option("-b, --backend <name>", "backend of the run (default: the one its record names; a bare number is an AVES2 job id)")
     .option("--json", "print the run record as JSON")
     .addHelpText("after", "\nExamples:\n  $ pnpm component cancel mobilenet-v2-20261125-101500-ab12")
-    .action(async (id: string, opts: { backend: string; json?: boolean }) => {
-      const { createBackend, TERMINAL_STATES } = await import("@aves2/core");
+    .action(async (id: string, opts: { backend?: string; json?: boolean }) => {
+      const { backendForRun, TERMINAL_STATES } = await import("@aves2/core");
       const ctx = await context();
-      const backend = createBackend(opts.backend, ctx.config, ctx.libs);
+      const backend = backendForRun(ctx, id, opts.backend);
       const before = await backend.status(id);
       const after = TERMINAL_STATES.includes(before.state) ? before : await backend.cancel(before.runId);
       if (opts.json) process.stdout.write(json(after));

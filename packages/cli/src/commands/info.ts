@@ -16,11 +16,18 @@ export function infoCommand(): Command {
     .description("show a component: params (type, default, range), inputs, outputs, resources, distribute types")
     .argument("<name>", "component name (or path to its folder)")
     .option("--json", "print JSON")
-    .addHelpText("after", "\nExamples:\n  $ pnpm component info mobilenet-v2\n  $ pnpm component info mobilenet-v2 --json")
-    .action(async (name: string, opts: { json?: boolean }) => {
-      const { findComponent } = await import("@aves2/core/catalog");
+    .option("--registry <url>", "npm registry for <name>@<version> this catalog lacks (default: npm's config)")
+    .option("--from <s3-uri>", "a catalog in object storage for <name>@<version>, e.g. s3://aves2/components/")
+    .addHelpText("after", "\nExamples:\n  $ pnpm component info mobilenet-v2\n  $ pnpm component info mobilenet-v2@1.0.0 --json")
+    .action(async (name: string, opts: { json?: boolean; registry?: string; from?: string }) => {
       const ctx = await context();
-      const c = findComponent(ctx.root, name);
+      // a published version may have to be fetched: only then load the whole engine
+      const c = name.lastIndexOf("@") > 0 || opts.from
+        ? await (async () => {
+            const core = await import("@aves2/core");
+            return core.resolveComponent(ctx.root, name, () => core.componentSource(ctx.root, opts));
+          })()
+        : (await import("@aves2/core/catalog")).findComponent(ctx.root, name);
       if (opts.json) {
         const { launcherPath: _l, ...rest } = c;
         process.stdout.write(json(rest));

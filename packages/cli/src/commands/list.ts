@@ -9,8 +9,18 @@ export function listCommand(): Command {
     .alias("ls")
     .description("list the components of this catalog")
     .option("--json", "print JSON")
-    .addHelpText("after", "\nExamples:\n  $ pnpm component list\n  $ pnpm component list --json")
-    .action(async (opts: { json?: boolean }) => {
+    .option("--remote", "list the published components (npm registry, or --from s3://...)")
+    .option("--registry <url>", "npm registry for --remote (default: npm's config)")
+    .option("--from <s3-uri>", "a catalog in object storage for --remote, e.g. s3://aves2/components/")
+    .addHelpText("after", "\nExamples:\n  $ pnpm component list\n  $ pnpm component list --json\n  $ pnpm component list --remote --from s3://aves2/components/")
+    .action(async (opts: { json?: boolean; remote?: boolean; registry?: string; from?: string }) => {
+      if (opts.remote || opts.from) {
+        const { remoteListing } = await import("@aves2/core");
+        const hits = await remoteListing((await context()).root, "", opts);
+        if (opts.json) process.stdout.write(json(hits));
+        else process.stdout.write(`${table(["NAME", "VERSION", "DESCRIPTION"], hits.map((h) => [h.name, h.version, h.description ?? ""]))}\n`);
+        return;
+      }
       const { loadCatalog } = await import("@aves2/core/catalog");
       const ctx = await context();
       const entries = loadCatalog(ctx.root);

@@ -6,12 +6,12 @@ export function logsCommand(): Command {
     .description("print a run's logs (every replica, prefixed when there are several)")
     .argument("<run-id>", "run id (a unique prefix is enough)")
     .option("-f, --follow", "keep printing new lines until the run ends")
-    .option("-b, --backend <name>", "backend of the run", "local")
+    .option("-b, --backend <name>", "backend of the run (default: the one its record names; a bare number is an AVES2 job id)")
     .addHelpText("after", "\nExamples:\n  $ pnpm component logs mobilenet-v2-20261125-101500-ab12\n  $ pnpm component logs mobilenet-v2-2026 -f")
-    .action(async (id: string, opts: { follow?: boolean; backend: string }) => {
-      const { createBackend } = await import("@aves2/core");
+    .action(async (id: string, opts: { follow?: boolean; backend?: string }) => {
+      const { backendForRun } = await import("@aves2/core");
       const ctx = await context();
-      const backend = createBackend(opts.backend, ctx.config, ctx.libs);
+      const backend = backendForRun(ctx, id, opts.backend);
       const replicas = ((await backend.status(id)).details.replicas as string[] | undefined) ?? [];
       const ac = new AbortController();
       process.once("SIGINT", () => ac.abort());

@@ -1,4 +1,6 @@
-import type { RunFlags } from "@aves2/core";
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Aves2Plan, RunFlags } from "@aves2/core";
 import { Command } from "commander";
 import { context } from "../context.js";
 import { json } from "../output/format.js";
@@ -7,18 +9,42 @@ import { addRunFlags } from "./run-flags.js";
 export function renderCommand(): Command {
   return addRunFlags(
     new Command("render")
-      .description("print the plan of a run (what `run` would do) without doing anything")
-      .argument("<name>", "component name (or path to its folder)")
-      .option("--json", "print JSON instead of YAML")
+      .description("print the plan of a run (what `run` would do) without doing anything; for AVES2, the job file")
+      .argument("[name]", "component name (or path to its folder); optional with -f job.yaml")
+      .option("--json", "print JSON instead of YAML (for AVES2: the whole plan, with the payload to be posted)")
+      .option("-o, --out-file <file>", "write it to this file instead of printing it")
       .addHelpText(
         "after",
-        "\nExamples:\n  $ pnpm component render mobilenet-v2\n  $ pnpm component render mobilenet-v2 --set epochs=3 --input train_data_dir=./images --json",
+        `
+Examples:
+  $ pnpm component render mobilenet-v2
+  $ pnpm component render mobilenet-v2 --set epochs=3 --input train_data_dir=./images --json
+  $ pnpm component render mobilenet-v2 --backend aves2 --code s3://bucket/code/mobilenet-v2/ \\
+      --input train_data_dir=s3://bucket/data/train/ --output result_dir=s3://bucket/out/ \\
+      --output checkpoint_dir=s3://bucket/ckpt/ --input validation_data_dir= -o job.yaml
+  $ pnpm component render -f job.yaml                    # what a job file would do on this machine
+  $ pnpm component render -f job.yaml --backend aves2    # the job file, checked and normalized`,
       ),
-  ).action(async (name: string, opts: RunFlags & { json?: boolean; python?: string }) => {
-      const { planRun, requestFromFlags, toYaml } = await import("@aves2/core");
+  ).action(async (name: string | undefined, opts: RunFlags & { json?: boolean; python?: string; outFile?: string }) => {
+    const { formatJobFile, prepareRun, toYaml } = await import("@aves2/core");
     const ctx = await context(opts);
-    const request = requestFromFlags(name, opts, ctx.cwd, ctx.config.backend.value);
-    const { plan } = await planRun(ctx.root, ctx.config, request, ctx.libs);
-    process.stdout.write(opts.json ? json(plan) : toYaml(plan, { lineWidth: 120, noRefs: true }));
+    const { plan } = await prepareRun(ctx, name, opts);
+    const text = opts.json
+      ? json(plan)
+      : plan.backend === "aves2" && "jobFile" in plan
+        ? formatJobFile((plan as Aves2Plan).jobFile)
+        : toYaml(plan, { lineWidth: 120, noRefs: true });
+    if (!opts.outFile) {
+      process.stdout.write(text);
+      return;
+    }
+    const file = resolve(ctx.cwd, opts.outFile);
+    try {
+      writeFileSync(file, text);
+    } catch (e) {
+      const { UserError } = await import("@aves2/core");
+      throw UserError.of(`cannot write it: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { path: `-o ${opts.outFile}` });
+    }
+    process.stderr.write(`wrote ${opts.outFile}\n`);
   });
 }

@@ -8,11 +8,19 @@ export function addRunFlags(cmd: Command): Command {
     .option("-p, --params <file.yaml>", "read params from a YAML mapping (repeatable; later files win)", collect)
     .option("-i, --input <name=uri>", "bind an input to a folder or URI (repeatable)", collect)
     .option("--output <name=uri>", "save an output to a folder or URI after the run (repeatable)", collect)
-    .option("--code <uri>", "use this source folder instead of the component's bundled code")
-    .option("-b, --backend <name>", "where to run: local (default)")
+    .option("-f, --file <job.yaml>", "an AVES2 job file (seed format): its component (or command), params, data and resources; other flags change it")
+    .option("--code <uri>", "use this source folder (or s3://... for AVES2) instead of the component's bundled code")
+    .option("-b, --backend <name>", "where to run: local (default) or aves2")
     .addOption(new Option("--distribute <type>", "distribution type").choices(["none", "PYTORCH_DDP", "TF_PS", "HOROVOD"]))
     .option("--workers <n>", "number of workers (with --distribute)")
     .option("-r, --resource <role.key=value>", "override a resource, e.g. worker.cpu=8, worker.mem=16 (GiB), worker.gpu=1, ps.count=2 (repeatable)", collect)
-    .option("--name <text>", "a human name for the run")
-    .option("--python <path>", "Python interpreter for local runs (default: the first that has the component's modules)");
+    .option("--name <text>", "a human name for the run (AVES2: job_name)")
+    .option("-e, --env <NAME=value>", "an environment variable for the process (repeatable)", collect)
+    .option("--image <image>", "container image (AVES2; default: the component's, the GPU one when a worker has GPUs)")
+    .option("--namespace <ns>", "AVES2/Kubernetes namespace (default: the AVES2 client config's, else default)")
+    .option("--debug-job", "AVES2 `debug: true`: the server keeps the job's pods after it ends")
+    .option("--aves2-host <url>", "the AVES2 server, e.g. http://host/aves2/ (default: AVES2_HOST or ~/.aves2/aves2.cfg)")
+    .option("--python <path>", "Python interpreter for local runs (default: the first that has the component's modules)")
+    .option("--registry <url>", "npm registry to fetch <name>@<version> from when this catalog lacks it (default: npm's config)")
+    .option("--from <s3-uri>", "fetch <name>@<version> from this catalog in object storage instead, e.g. s3://aves2/components/");
 }

@@ -12,7 +12,7 @@ export function runCommand(): Command {
   return addRunFlags(
     new Command("run")
       .description("run a component (on this machine by default) and stream its progress")
-      .argument("<name>", "component name (or path to its folder)")
+      .argument("[name]", "component name (or path to its folder); optional with -f job.yaml")
       .option("-d, --detach", "start the run and return its id at once")
       .option("--json", "print the final run record as JSON (logs go to stderr)")
       .addHelpText(
@@ -23,24 +23,28 @@ Examples:
   $ pnpm component run mobilenet-v2 --set epochs=3 --set lr=0.01
   $ pnpm component run mobilenet-v2 --params my-params.yaml --input train_data_dir=./images/train --output result_dir=./out
   $ pnpm component run mobilenet-v2 --detach && pnpm component logs <run-id> -f
+  $ pnpm component run -f job.yaml                      # an AVES2 job file, here on this machine
+  $ pnpm component run -f job.yaml --backend aves2      # submitted to the AVES2 server of ~/.aves2/aves2.cfg
 
 Ctrl-C cancels the run (its process tree is stopped, outputs written so far are kept); a second Ctrl-C kills it at once.`,
       ),
-  ).action(async (name: string, opts: RunOpts) => {
-      const { planRun, requestFromFlags } = await import("@aves2/core");
+  ).action(async (name: string | undefined, opts: RunOpts) => {
+    const { prepareRun } = await import("@aves2/core");
     const ctx = await context(opts);
-    const request = requestFromFlags(name, opts, ctx.cwd, ctx.config.backend.value);
-    const { plan, spec, backend, launcher, component } = await planRun(ctx.root, ctx.config, request, ctx.libs);
+    const { plan, spec, backend, launcher, component } = await prepareRun(ctx, name, opts);
     const out = opts.json ? process.stderr : process.stdout;
     const replicas = "processes" in plan ? (plan.processes as unknown[]).length : 1;
     const { RunProgress } = await import("../output/progress.js");
     const progress = new RunProgress(out, Boolean(out.isTTY), replicas > 1);
+    const { TransferView } = await import("../output/transfer-progress.js");
+    const transfers = new TransferView(out, out.isTTY ? "tty" : "lines");
 
     const handle = await backend.submit(plan, spec, {
       launcher,
       ...(opts.detach ? { detach: true } : {}),
       onLog: (l) => progress.log(l),
       onEvent: (e) => progress.event(e),
+      onTransfer: (t) => transfers.update(t),
     });
     if (opts.detach) {
       if (opts.json) process.stdout.write(json(await handle.wait()));
@@ -82,6 +86,8 @@ function summary(r: RunRecord): string {
   }
   const plan = r.plan as { runDir?: string; outputs?: { name: string; dir: string; uri?: string }[] };
   for (const o of plan.outputs ?? []) lines.push(`  ${o.name}: ${o.uri ?? o.dir}`);
+  for (const [k, v] of Object.entries(r.spec.outputs)) if (!plan.outputs) lines.push(`  ${k}: ${v}`);
+  if (r.details.jobId !== undefined) lines.push(dim(`  AVES2 job ${r.details.jobId} on ${r.details.host}   logs: component logs ${r.runId}`));
   if (plan.runDir) lines.push(dim(`  record: ${plan.runDir}/run.json   logs: component logs ${r.runId}`));
   return `${lines.join("\n")}\n`;
 }

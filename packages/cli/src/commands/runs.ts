@@ -7,15 +7,15 @@ import { table } from "../output/table.js";
 export function runsCommand(): Command {
   return new Command("runs")
     .description("list runs, newest first")
-    .option("-b, --backend <name>", "backend whose runs to list", "local")
+    .option("-b, --backend <name>", "backend whose runs to list; aves2 asks the server for its jobs (default: every run recorded here, as last seen)")
     .option("-n, --limit <n>", "show at most n runs", "20")
     .option("--json", "print JSON")
     .addHelpText("after", "\nExamples:\n  $ pnpm component runs\n  $ pnpm component runs --limit 5 --json")
-    .action(async (opts: { backend: string; limit: string; json?: boolean }) => {
-      const { createBackend } = await import("@aves2/core");
+    .action(async (opts: { backend?: string; limit: string; json?: boolean }) => {
+      const { createBackend, recordedRuns } = await import("@aves2/core");
       const ctx = await context();
       const limit = Math.max(1, Number.parseInt(opts.limit, 10) || 20);
-      const records = (await createBackend(opts.backend, ctx.config, ctx.libs).list()).slice(0, limit);
+      const records = (opts.backend ? await createBackend(opts.backend, ctx).list() : await recordedRuns(ctx)).slice(0, limit);
       if (opts.json) {
         process.stdout.write(json(records.map(({ plan: _p, ...r }) => r)));
         return;
@@ -26,8 +26,10 @@ export function runsCommand(): Command {
       }
       const rows = records.map((r) => {
         const top = r.metrics.summary?.top1 ?? r.metrics.epochs[r.metrics.epochs.length - 1]?.val_accuracy;
-        return [r.runId, `${r.component.name}@${r.component.version}`, stateColor(r.state), r.createdAt.replace("T", " ").slice(0, 19), duration(elapsed(r.startedAt, r.endedAt)), metricValue(top)];
+        const where = r.details.jobId !== undefined ? `${r.backend} #${r.details.jobId}` : r.backend;
+        const component = r.component.version ? `${r.component.name}@${r.component.version}` : r.component.name;
+        return [r.runId, component, stateColor(r.state), r.createdAt.replace("T", " ").slice(0, 19), duration(elapsed(r.startedAt, r.endedAt)), metricValue(top), where];
       });
-      process.stdout.write(`${table(["RUN ID", "COMPONENT", "STATE", "CREATED (UTC)", "DURATION", "TOP1"], rows)}\n`);
+      process.stdout.write(`${table(["RUN ID", "COMPONENT", "STATE", "CREATED (UTC)", "DURATION", "TOP1", "BACKEND"], rows)}\n`);
     });
 }

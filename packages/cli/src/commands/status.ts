@@ -8,13 +8,13 @@ export function statusCommand(): Command {
   return new Command("status")
     .description("show a run: state, reason, timings, metrics, transfers")
     .argument("<run-id>", "run id (a unique prefix is enough)")
-    .option("-b, --backend <name>", "backend of the run", "local")
+    .option("-b, --backend <name>", "backend of the run (default: the one its record names; a bare number is an AVES2 job id)")
     .option("--json", "print the run record as JSON")
     .addHelpText("after", "\nExamples:\n  $ pnpm component status mobilenet-v2-20261125-101500-ab12\n  $ pnpm component status mobilenet-v2-2026 --json")
-    .action(async (id: string, opts: { backend: string; json?: boolean }) => {
-      const { createBackend } = await import("@aves2/core");
+    .action(async (id: string, opts: { backend?: string; json?: boolean }) => {
+      const { backendForRun } = await import("@aves2/core");
       const ctx = await context();
-      const r = await createBackend(opts.backend, ctx.config, ctx.libs).status(id);
+      const r = await backendForRun(ctx, id, opts.backend).status(id);
       if (opts.json) {
         process.stdout.write(json(r));
         return;
@@ -25,6 +25,7 @@ export function statusCommand(): Command {
         `created: ${r.createdAt}   duration: ${duration(elapsed(r.startedAt, r.endedAt))}${r.exitCode !== undefined ? `   exit code: ${r.exitCode}` : ""}`,
         `params: ${Object.entries(r.spec.params).map(([k, v]) => `${k}=${v}`).join(" ")}`,
       ];
+      if (r.details.jobId !== undefined) out.push(`AVES2 job: ${r.details.jobId} (${r.details.status}) on ${r.details.host}${r.details.namespace ? `   namespace: ${r.details.namespace}` : ""}`);
       if (r.metrics.epochs.length) {
         const keys = [...new Set(r.metrics.epochs.flatMap((e) => Object.keys(e)))].filter((k) => k !== "epochs");
         out.push("", table(keys.map((k) => k.toUpperCase()), r.metrics.epochs.map((e) => keys.map((k) => metricValue(e[k])))));

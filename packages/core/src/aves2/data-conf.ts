@@ -76,7 +76,7 @@ export function uriToDataConf(uri: DataUri): DataConf | undefined {
     case "hostpath":
       return { storage_mode: "HostPath", storage_conf: { path: uri.path } };
     case "pvc":
-      return { storage_mode: "K8SPVC", storage_conf: { path: uri.subPath, pvc: uri.claim } };
+      return { storage_mode: "K8SPVC", storage_conf: { pvc: uri.claim, path: uri.subPath } };
     case "nfs":
       return { storage_mode: "NFSPath", storage_conf: { path: `${uri.server}:${uri.path}` } };
     case "file":

@@ -150,7 +150,9 @@ function checkAgainstComponent(
   const { job } = parsed;
   const rs = job.running_spec;
   if (matchedBy !== "command" && argv.length && !sameArgv(c.command, argv)) {
+    // a job for another program: its args would only add noise to this one problem
     bad(["running_spec", "cmd"], `"${rs.cmd}" is not the command of ${c.name} (${c.command.join(" ")})`, `write cmd: "${c.command.join(" ")}", or drop component: to run it as an ad-hoc command`);
+    return;
   }
   const distribute: DistributeType = job.distribute_type ?? "none";
   if (!c.distribute.includes(distribute)) {

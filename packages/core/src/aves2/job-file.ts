@@ -12,9 +12,9 @@ export type StorageMode = (typeof STORAGE_MODES)[number];
 export type JobDistributeType = null | "HOROVOD" | "TF_PS";
 
 export interface StorageConf {
-  readonly path: string;
-  /** The PersistentVolumeClaim, for K8SPVC (then `path` is the sub path inside it). */
+  /** The PersistentVolumeClaim, for K8SPVC (then `path` is the sub path inside it); written first, as AVES2's examples do. */
   readonly pvc?: string;
+  readonly path: string;
 }
 
 export interface DataConf {

@@ -277,6 +277,6 @@ function dataConf(v: unknown, at: Path, bad: Bad): DataConf | undefined {
   if (!ok) return undefined;
   return {
     storage_mode: mode as StorageMode,
-    storage_conf: { path: conf.path as string, ...(typeof conf.pvc === "string" ? { pvc: conf.pvc } : {}) },
+    storage_conf: { ...(typeof conf.pvc === "string" ? { pvc: conf.pvc } : {}), path: conf.path as string },
   };
 }

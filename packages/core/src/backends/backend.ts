@@ -1,7 +1,8 @@
 import type { Launcher } from "../launcher.js";
 import type { RunEvent } from "../run/events.js";
+import type { RunRequest } from "../run/request.js";
 import type { RunSpec, SpecJSON } from "../run/spec.js";
-import type { Transfer } from "../storage/store.js";
+import type { Transfer, TransferProgress } from "../storage/store.js";
 
 export type RunState = "pending" | "running" | "succeeded" | "failed" | "canceled";
 export const TERMINAL_STATES: readonly RunState[] = ["succeeded", "failed", "canceled"];
@@ -53,6 +54,8 @@ export interface SubmitOptions {
   readonly detach?: boolean;
   /** The component's hooks: its preflight looks at the inputs before anything starts. */
   readonly launcher?: Launcher;
+  /** Stage-in and stage-out as they go (files, bytes). */
+  readonly onTransfer?: TransferProgress;
 }
 
 export interface RunHandle {
@@ -65,6 +68,11 @@ export interface RunHandle {
 /** One interface, one folder per backend (TorchX's scheduler model). */
 export interface Backend<P extends Plan = Plan> {
   readonly name: string;
+  /**
+   * The I/O a plan depends on (kubeconfig, cluster API discovery), done after
+   * resolve and before the pure plan(). `offline` (render): contact no server.
+   */
+  prepare?(spec: RunSpec, request: RunRequest, opts: { readonly offline: boolean }): Promise<void>;
   /** Pure: no I/O. The same spec gives the same plan. */
   plan(spec: RunSpec): P;
   submit(plan: P, spec: RunSpec, opts?: SubmitOptions): Promise<RunHandle>;

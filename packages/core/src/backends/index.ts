@@ -4,9 +4,11 @@ import { closest } from "../catalog/suggest.js";
 import { Aves2Backend } from "./aves2/index.js";
 import { type Aves2Overrides, loadAves2Settings } from "./aves2/settings.js";
 import type { Backend } from "./backend.js";
+import { KubernetesBackend } from "./kubernetes/index.js";
 import { LocalBackend } from "./local/index.js";
+import { s3Settings } from "../config/s3-config.js";
 
-export const BACKENDS = ["local", "aves2"] as const;
+export const BACKENDS = ["local", "aves2", "kubernetes"] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 /** What a backend is made from: the config, plus what only some backends read. */
@@ -17,6 +19,10 @@ export interface BackendContext {
   /** Flags that override the AVES2 client's config (`--aves2-host`). */
   readonly aves2?: Aves2Overrides;
   readonly env?: NodeJS.ProcessEnv;
+  /** Which cluster and namespace `runs --backend kubernetes` lists. */
+  readonly kubernetes?: { readonly context?: string; readonly namespace?: string };
+  /** Plan without contacting any server (render). */
+  readonly offline?: boolean;
 }
 
 /**
@@ -27,7 +33,7 @@ export function createBackend(name: string, ctx: BackendContext): Backend {
   const { config, libs } = ctx;
   switch (name) {
     case "local":
-      return new LocalBackend({ runsDir: config.runsDir.value, libs, ...(config.python ? { python: config.python } : {}) });
+      return new LocalBackend({ runsDir: config.runsDir.value, libs, ...(config.python ? { python: config.python } : {}), ...(config.s3 ? { s3: s3Settings(config.s3) } : {}) });
     case "aves2": {
       const env = ctx.env ?? process.env;
       const poll = Number(env.AVES2_POLL_INTERVAL_MS);
@@ -37,13 +43,25 @@ export function createBackend(name: string, ctx: BackendContext): Backend {
         ...(poll > 0 ? { pollMs: poll } : {}),
       });
     }
+    case "kubernetes":
+    case "k8s": {
+      const env = ctx.env ?? process.env;
+      const poll = Number(env.AVES2_POLL_INTERVAL_MS);
+      return new KubernetesBackend({
+        runsDir: config.runsDir.value,
+        libs,
+        s3: s3Settings(config.s3),
+        env,
+        ...(ctx.kubernetes?.context ? { context: ctx.kubernetes.context } : {}),
+        ...(ctx.kubernetes?.namespace ? { namespace: ctx.kubernetes.namespace } : {}),
+        ...(poll > 0 ? { pollMs: poll } : {}),
+      });
+    }
     default: {
-      const near = closest(name, [...BACKENDS, "kubernetes"]);
+      const near = closest(name, [...BACKENDS, "k8s"]);
       throw UserError.of(`unknown backend "${name}"`, {
         path: "--backend",
-        hint: ["kubernetes", "k8s"].includes(name)
-          ? `the ${name} backend is not built yet; available: ${BACKENDS.join(", ")}`
-          : `available: ${BACKENDS.join(", ")}${near.length ? ` (did you mean "${near[0]}"?)` : ""}`,
+        hint: `available: ${BACKENDS.join(", ")} (k8s = kubernetes)${near.length ? `; did you mean "${near[0]}"?` : ""}`,
       });
     }
   }

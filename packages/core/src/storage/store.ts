@@ -33,6 +33,8 @@ export interface TransferUpdate {
   readonly totalFiles?: number;
   readonly totalBytes?: number;
   readonly skippedFiles?: number;
+  /** Bytes of the skipped files (counted in `bytes`, but not moved). */
+  readonly skippedBytes?: number;
   readonly retries?: number;
   /** The last update of this transfer. */
   readonly done?: boolean;

@@ -5,6 +5,7 @@ export class ProgressTracker {
   files = 0;
   bytes = 0;
   skippedFiles = 0;
+  skippedBytes = 0;
   totalFiles?: number;
   totalBytes?: number;
   private last = 0;
@@ -35,6 +36,7 @@ export class ProgressTracker {
   skipped(size: number): void {
     this.files++;
     this.skippedFiles++;
+    this.skippedBytes += size;
     this.bytes += size;
     this.emit(false);
   }
@@ -50,6 +52,7 @@ export class ProgressTracker {
       bytes: this.bytes,
       ...(this.totalFiles !== undefined ? { totalFiles: this.totalFiles, totalBytes: this.totalBytes } : {}),
       skippedFiles: this.skippedFiles,
+      skippedBytes: this.skippedBytes,
       retries: this.retries(),
       ...(done ? { done: true } : {}),
     });

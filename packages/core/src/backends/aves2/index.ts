@@ -37,7 +37,14 @@ export const REDACTED = "***";
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((res) => {
     const t = setTimeout(res, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(t), res()), { once: true });
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(t);
+        res();
+      },
+      { once: true },
+    );
   });
 
 /** Submits to an AVES2 server through its REST API, as the AVES2 client does. */
@@ -237,7 +244,7 @@ export class Aves2Backend implements Backend<Aves2Plan> {
     const { record, client } = await this.locate(runId);
     const existed = await client.deleteJob(record.details.jobId as string | number);
     if (!record.details.serverOnly) rmSync(join(this.opts.runsDir, record.runId), { recursive: true, force: true });
-    return existed ? record : { ...record, reason: "the job was already gone from the server; its record here is removed" };
+    return existed ? record : { ...record, details: { ...record.details, alreadyGone: true } };
   }
 
   /** Starts the same job again on the server (AVES2's `start_job`); the run keeps its id. */

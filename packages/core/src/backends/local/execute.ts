@@ -5,7 +5,7 @@ import { basename, join } from "node:path";
 import { createInterface } from "node:readline";
 import { isMetric, isSummary, parseEventLine, type RunEvent } from "../../run/events.js";
 import { storeFor } from "../../storage/index.js";
-import type { Transfer } from "../../storage/store.js";
+import type { StageOptions, Transfer } from "../../storage/store.js";
 import { parseUri } from "../../storage/uri.js";
 import type { LogLine, RunRecord, RunState, SubmitOptions } from "../backend.js";
 import type { LocalPlan } from "./plan.js";
@@ -67,8 +67,9 @@ export function executeLocal(plan: LocalPlan, python: string | undefined, opts: 
     const transfers: Transfer[] = [];
     let failure: string | undefined;
     let exitCode: number | null | undefined;
+    const staging: StageOptions = { ...(plan.storage ? { s3: plan.storage.s3 } : {}), ...(opts.onTransfer ? { progress: opts.onTransfer } : {}) };
     try {
-      await stageIn(plan, transfers);
+      await stageIn(plan, transfers, staging, () => save({ transfers: [...transfers] }));
       save({ transfers: [...transfers] });
       if (!canceling && !existsSync(cancelFile)) {
         const result = await runReplicas(plan, python, children, opts, (patch) => save(patch(record)));
@@ -79,11 +80,9 @@ export function executeLocal(plan: LocalPlan, python: string | undefined, opts: 
       failure = `could not start: ${(e as Error).message}`;
     }
     const canceled = canceling || existsSync(cancelFile);
-    try {
-      await stageOut(plan, transfers);
-    } catch (e) {
-      failure ??= `saving outputs failed: ${(e as Error).message}`;
-    }
+    save({ transfers: [...transfers] });
+    const saveFailure = await stageOut(plan, transfers, staging, !canceled && !failure, () => save({ transfers: [...transfers] }));
+    failure ??= saveFailure;
     const state: RunState = canceled ? "canceled" : failure ? "failed" : "succeeded";
     const reason = canceled ? "canceled by the user" : failure;
     save({ state, endedAt: new Date().toISOString(), exitCode: exitCode ?? null, transfers, ...(reason ? { reason } : {}) });
@@ -92,29 +91,59 @@ export function executeLocal(plan: LocalPlan, python: string | undefined, opts: 
   return { done, cancel };
 }
 
-async function stageIn(plan: LocalPlan, transfers: Transfer[]): Promise<void> {
+const NOT_BUILT = (src: string) => !/(__pycache__|\.pyc)$/.test(src);
+
+async function stageIn(plan: LocalPlan, transfers: Transfer[], staging: StageOptions, saved: () => void): Promise<void> {
   const started = Date.now();
   const code = parseUri(plan.code.from, "--code", plan.runDir);
-  const codeDir = storeFor(code, "--code").localPath?.(code);
-  if (!codeDir) throw new Error(`code at ${plan.code.from} cannot be staged locally`);
-  await cp(codeDir, plan.code.to, { recursive: true, filter: (src) => !/(__pycache__|\.pyc)$/.test(src) });
-  for (const lib of plan.code.libs) {
-    await cp(lib, join(plan.code.to, basename(lib)), { recursive: true, filter: (src) => !/(__pycache__|\.pyc)$/.test(src) });
+  const store = storeFor(code, "--code");
+  const codeDir = store.localPath?.(code);
+  if (codeDir) {
+    await cp(codeDir, plan.code.to, { recursive: true, filter: NOT_BUILT });
+    transfers.push({ direction: "in", name: "code", uri: plan.code.from, local: plan.code.to, files: 0, bytes: 0, seconds: (Date.now() - started) / 1000, method: "copy" });
+  } else {
+    // an archive, or code in object storage: downloaded and unpacked, never linked (a process may write beside its code)
+    transfers.push(await store.stageIn(code, plan.code.to, "code", { ...staging, writable: true }));
   }
-  transfers.push({ direction: "in", name: "code", uri: plan.code.from, local: plan.code.to, files: 0, bytes: 0, seconds: (Date.now() - started) / 1000, method: "copy" });
+  for (const lib of plan.code.libs) await cp(lib, join(plan.code.to, basename(lib)), { recursive: true, filter: NOT_BUILT });
+  saved();
   for (const input of plan.inputs) {
     const uri = parseUri(input.uri, `--input ${input.name}`, plan.runDir);
-    transfers.push(await storeFor(uri, `--input ${input.name}`).stageIn(uri, input.to, input.name));
+    transfers.push(await storeFor(uri, `--input ${input.name}`).stageIn(uri, input.to, input.name, staging));
+    saved();
   }
   for (const output of plan.outputs) await mkdir(output.dir, { recursive: true });
 }
 
-async function stageOut(plan: LocalPlan, transfers: Transfer[]): Promise<void> {
+/**
+ * Saves every output (each on its own: one that fails does not stop the
+ * others), then the logs. A completion marker is written last in each output
+ * only when the run succeeded; otherwise any old marker there is removed, so
+ * partial outputs never look complete. Returns why saving failed, if it did.
+ */
+async function stageOut(plan: LocalPlan, transfers: Transfer[], staging: StageOptions, succeeded: boolean, saved: () => void): Promise<string | undefined> {
+  const failures: string[] = [];
   for (const output of plan.outputs) {
     if (!output.uri || !existsSync(output.dir)) continue;
-    const uri = parseUri(output.uri, `--output ${output.name}`, plan.runDir);
-    transfers.push(await storeFor(uri, `--output ${output.name}`).stageOut(output.dir, uri, output.name));
+    try {
+      const uri = parseUri(output.uri, `--output ${output.name}`, plan.runDir);
+      const marker = succeeded ? { runId: plan.runId, component: `${plan.spec.component.name}@${plan.spec.component.version}` } : false;
+      transfers.push(await storeFor(uri, `--output ${output.name}`).stageOut(output.dir, uri, output.name, { ...staging, marker }));
+      saved();
+    } catch (e) {
+      failures.push(`saving ${output.name} to ${output.uri} failed: ${(e as Error).message}`);
+    }
   }
+  if (plan.logs) {
+    try {
+      const uri = parseUri(plan.logs.uri, "logs", plan.runDir);
+      transfers.push(await storeFor(uri, "logs").stageOut(join(plan.runDir, "logs"), uri, "logs", staging));
+      saved();
+    } catch (e) {
+      failures.push(`saving the logs to ${plan.logs.uri} failed: ${(e as Error).message}`);
+    }
+  }
+  return failures.length ? failures.join("; ") : undefined;
 }
 
 type Patch = (r: RunRecord) => Partial<RunRecord>;

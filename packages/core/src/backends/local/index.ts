@@ -9,6 +9,7 @@ import type { Launcher } from "../../launcher.js";
 import { findPython } from "../../python/find.js";
 import type { RunSpec } from "../../run/spec.js";
 import { storeFor } from "../../storage/index.js";
+import type { S3Settings } from "../../storage/s3/settings.js";
 import { type Backend, type LogLine, type RunHandle, type RunRecord, type SubmitOptions, TERMINAL_STATES } from "../backend.js";
 import { executeLocal } from "./execute.js";
 import { type LocalPlan, planLocal } from "./plan.js";
@@ -21,6 +22,8 @@ export interface LocalBackendOptions {
   readonly python?: Setting<string>;
   /** Shared Python packages copied beside the code. */
   readonly libs: readonly string[];
+  /** How s3:// is reached (config); credentials are looked up when used. */
+  readonly s3?: S3Settings;
 }
 
 const PLAN_FILE = "plan.json";
@@ -33,7 +36,7 @@ export class LocalBackend implements Backend<LocalPlan> {
   constructor(private readonly opts: LocalBackendOptions) {}
 
   plan(spec: RunSpec): LocalPlan {
-    return planLocal(spec, { runsDir: this.opts.runsDir, libs: this.opts.libs });
+    return planLocal(spec, { runsDir: this.opts.runsDir, libs: this.opts.libs, ...(this.opts.s3 ? { s3: this.opts.s3 } : {}) });
   }
 
   /** Everything that can be checked before a folder is created or a process started. */
@@ -49,9 +52,12 @@ export class LocalBackend implements Backend<LocalPlan> {
     };
     let python: string | undefined;
     if (plan.python) await collect(async () => (python = (await findPython(plan.python!, this.opts.python)).path));
-    for (const i of spec.inputs) await collect(() => storeFor(i.uri, `--input ${i.name}`).checkInput(i.uri, `--input ${i.name}`));
-    for (const o of spec.outputs) if (o.uri) await collect(() => storeFor(o.uri!, `--output ${o.name}`).checkOutput(o.uri!, `--output ${o.name}`));
-    await collect(() => storeFor(spec.code, "--code").checkInput(spec.code, "--code"));
+    // object storage is checked too (bucket, prefix, credentials, endpoint, write access), each check failing fast
+    const s3 = plan.storage ? { s3: plan.storage.s3 } : {};
+    for (const i of spec.inputs) await collect(() => storeFor(i.uri, `--input ${i.name}`).checkInput(i.uri, `--input ${i.name}`, s3));
+    for (const o of spec.outputs) if (o.uri) await collect(() => storeFor(o.uri!, `--output ${o.name}`).checkOutput(o.uri!, `--output ${o.name}`, s3));
+    if (spec.logDir) await collect(() => storeFor(spec.logDir!, "--log-dir").checkOutput(spec.logDir!, "--log-dir", s3));
+    await collect(() => storeFor(spec.code, "--code").checkInput(spec.code, "--code", s3));
     await collect(() => storeFor({ scheme: "file", path: this.opts.runsDir }, "runs folder").checkOutput({ scheme: "file", path: this.opts.runsDir }, "runs folder"));
     if (problems.length === 0 && launcher?.preflight) {
       const dirs = new Map(spec.inputs.map((i) => [i.name, storeFor(i.uri, i.name).localPath?.(i.uri)]));

@@ -1,43 +1,47 @@
-import { constants } from "node:fs";
-import { access, cp, mkdir, readdir, stat, symlink } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { createHash } from "node:crypto";
+import { createReadStream, constants } from "node:fs";
+import { access, cp, mkdir, readdir, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { UserError } from "../../errors.js";
+import { unpackArchive } from "../archive/unpack.js";
+import { MARKER, manifest, manifestText } from "../completion-marker.js";
+import { walkFiles } from "../local-tree.js";
 import type { Store, Transfer } from "../store.js";
-import { isArchive, type DataUri } from "../uri.js";
+import { type DataUri, isArchive } from "../uri.js";
 
 function pathOf(uri: DataUri): string {
   if (uri.scheme !== "file") throw new Error(`local store given ${uri.scheme}://`);
   return uri.path;
 }
 
-async function tree(dir: string): Promise<{ files: number; bytes: number }> {
-  let files = 0;
-  let bytes = 0;
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile()) continue;
-    files++;
-    bytes += (await stat(join(e.parentPath, e.name))).size;
-  }
-  return { files, bytes };
+async function md5Of(file: string): Promise<string> {
+  const h = createHash("md5");
+  for await (const c of createReadStream(file)) h.update(c as Buffer);
+  return h.digest("hex");
 }
 
 /**
- * Local paths. Inputs are linked, not copied (datasets can be large and are
- * only read); outputs are copied to their destination after the run.
+ * Local paths. Input folders are linked, not copied (datasets can be large and
+ * are only read); input archives are unpacked into the run; outputs are copied
+ * to their destination after the run.
  */
 export const localStore: Store = {
   scheme: "file",
 
-  localPath: (uri) => pathOf(uri),
+  localPath: (uri) => (isArchive(pathOf(uri)) ? undefined : pathOf(uri)),
 
   async checkInput(uri, what) {
     const p = pathOf(uri);
     const s = await stat(p).catch(() => undefined);
     if (!s) throw UserError.of(`${p} does not exist`, { path: what });
     if (isArchive(p) && s.isFile()) {
-      throw UserError.of(`${p} is an archive; unpacking local archives is not supported yet`, { path: what, hint: "unpack it and pass the folder" });
+      await access(p, constants.R_OK).catch(() => {
+        throw UserError.of(`${p} is not readable`, { path: what });
+      });
+      if (s.size === 0) throw UserError.of(`${p} is empty`, { path: what });
+      return;
     }
-    if (!s.isDirectory()) throw UserError.of(`${p} is not a directory`, { path: what, hint: "inputs are folders" });
+    if (!s.isDirectory()) throw UserError.of(`${p} is not a directory`, { path: what, hint: "inputs are folders, or archives (.zip, .tar, .tar.gz, .tgz)" });
     await access(p, constants.R_OK | constants.X_OK).catch(() => {
       throw UserError.of(`${p} is not readable`, { path: what });
     });
@@ -61,19 +65,44 @@ export const localStore: Store = {
     });
   },
 
-  async stageIn(uri, dir, name): Promise<Transfer> {
+  async stageIn(uri, dir, name, opts = {}): Promise<Transfer> {
     const started = Date.now();
+    const p = pathOf(uri);
     await mkdir(dirname(dir), { recursive: true });
-    await symlink(pathOf(uri), dir, "dir");
-    return { direction: "in", name, uri: pathOf(uri), local: dir, files: 0, bytes: 0, seconds: (Date.now() - started) / 1000, method: "link" };
+    if (isArchive(p)) {
+      const { files, bytes } = await unpackArchive(p, dir, { name: basename(p), label: p, what: name });
+      opts.progress?.({ name, direction: "in", uri: p, files, bytes, totalFiles: files, totalBytes: bytes, done: true });
+      return { direction: "in", name, uri: p, local: dir, files, bytes, seconds: (Date.now() - started) / 1000, method: "unpack" };
+    }
+    if (opts.writable) {
+      await cp(p, dir, { recursive: true });
+      const { files, bytes } = await tree(dir);
+      return { direction: "in", name, uri: p, local: dir, files, bytes, seconds: (Date.now() - started) / 1000, method: "copy" };
+    }
+    await symlink(p, dir, "dir");
+    return { direction: "in", name, uri: p, local: dir, files: 0, bytes: 0, seconds: (Date.now() - started) / 1000, method: "link" };
   },
 
-  async stageOut(dir, uri, name): Promise<Transfer> {
+  async stageOut(dir, uri, name, opts = {}): Promise<Transfer> {
     const started = Date.now();
     const target = pathOf(uri);
     await mkdir(target, { recursive: true });
-    await cp(dir, target, { recursive: true, force: true });
-    const { files, bytes } = await tree(dir);
-    return { direction: "out", name, uri: target, local: dir, files, bytes, seconds: (Date.now() - started) / 1000, method: "copy" };
+    if (opts.marker !== undefined) await rm(join(target, MARKER), { force: true });
+    const local = (await walkFiles(dir)).filter((f) => !(opts.marker && f.rel === MARKER));
+    await cp(dir, target, { recursive: true, force: true, filter: (src) => !(opts.marker && src === join(dir, MARKER)) });
+    const bytes = local.reduce((n, f) => n + f.size, 0);
+    let marker: string | undefined;
+    if (opts.marker) {
+      const files = await Promise.all(local.map(async (f) => ({ path: f.rel, size: f.size, md5: await md5Of(f.path) })));
+      await writeFile(join(target, MARKER), manifestText(manifest(files, opts.marker)));
+      marker = MARKER;
+    }
+    opts.progress?.({ name, direction: "out", uri: target, files: local.length, bytes, totalFiles: local.length, totalBytes: bytes, done: true });
+    return { direction: "out", name, uri: target, local: dir, files: local.length, bytes, seconds: (Date.now() - started) / 1000, method: "copy", ...(marker ? { marker } : {}) };
   },
 };
+
+async function tree(dir: string): Promise<{ files: number; bytes: number }> {
+  const files = await walkFiles(dir);
+  return { files: files.length, bytes: files.reduce((n, f) => n + f.size, 0) };
+}

@@ -27,21 +27,22 @@ const connections = new Map<string, Promise<S3Connection>>();
  * One client per endpoint settings, made on first use: the SDK is loaded only
  * here, so commands that never touch S3 never load it.
  */
-export function connect(settings: S3Settings): Promise<S3Connection> {
-  const key = JSON.stringify(settings);
+export function connect(settings: S3Settings, env: NodeJS.ProcessEnv = process.env): Promise<S3Connection> {
+  // what picks the credentials is part of the key: a changed environment gets its own client
+  const key = JSON.stringify([settings, env.AWS_ACCESS_KEY_ID, env.AWS_PROFILE, env.AWS_SHARED_CREDENTIALS_FILE, env.AWS_CONFIG_FILE, env.AVES2_CLIENT_CONFIG, env.HOME]);
   let c = connections.get(key);
   if (!c) {
-    c = open(settings);
+    c = open(settings, env);
     connections.set(key, c);
     c.catch(() => connections.delete(key));
   }
   return c;
 }
 
-async function open(settings: S3Settings): Promise<S3Connection> {
+async function open(settings: S3Settings, env: NodeJS.ProcessEnv): Promise<S3Connection> {
   // the SDK's documented switch for its "use Node 22" notice: users of this CLI cannot act on it
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-  const [sdk, creds] = await Promise.all([import("@aws-sdk/client-s3"), findCredentials(settings)]);
+  const [sdk, creds] = await Promise.all([import("@aws-sdk/client-s3"), findCredentials(settings, env)]);
   const quiet = { debug() {}, info() {}, warn() {}, error() {}, trace() {} };
   const agent = { keepAlive: true, maxSockets: MAX_REQUESTS * 2 };
   const client = new sdk.S3Client({

@@ -1,3 +1,5 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { UserError } from "../../errors.js";
 import { aves2CfgPath, readAves2ClientConfig } from "../../config/aves2-cfg.js";
 import { endpointName, type S3Settings } from "./settings.js";
@@ -41,7 +43,7 @@ export async function findCredentials(settings: S3Settings, env: NodeJS.ProcessE
   const secret = env.AWS_SECRET_ACCESS_KEY;
   if (id && secret) {
     const creds = { accessKeyId: id, secretAccessKey: secret, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) };
-    return { provider: async () => creds, source: "the environment (AWS_ACCESS_KEY_ID)" };
+    return { provider: async () => creds, source: "AWS_ACCESS_KEY_ID in the environment" };
   }
   if (id || secret) {
     throw UserError.of(`${id ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY"} is set but ${id ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID"} is not`, { path: "environment", hint: "set both, or neither" });
@@ -55,7 +57,12 @@ export async function findCredentials(settings: S3Settings, env: NodeJS.ProcessE
 
   const profile = settings.profile ?? env.AWS_PROFILE;
   const { fromIni } = await import("@aws-sdk/credential-provider-ini");
-  const ini = fromIni({ profile: profile ?? "default" });
+  const aws = join(env.HOME || homedir(), ".aws");
+  const ini = fromIni({
+    profile: profile ?? "default",
+    filepath: env.AWS_SHARED_CREDENTIALS_FILE || join(aws, "credentials"),
+    configFilepath: env.AWS_CONFIG_FILE || join(aws, "config"),
+  });
   try {
     const first = await ini();
     let used = false;

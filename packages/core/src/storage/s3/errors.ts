@@ -44,7 +44,7 @@ export function explainS3Error(e: unknown, at: S3ErrorContext): unknown {
   if (code === "CredentialsProviderError") return mk(`no usable S3 credentials: ${err.message}`);
   const net = [err.code, code, (err.cause as { code?: string } | undefined)?.code].find((c) => c && NETWORK.test(c));
   if (net || code === "TimeoutError" || /socket hang up|connect ETIMEDOUT|getaddrinfo/i.test(err.message)) {
-    return mk(`cannot reach the S3 endpoint ${at.endpoint} (${net ?? code ?? err.message})`, "check the endpoint (AWS_ENDPOINT_URL, s3.endpoint in aves2.config.yaml, or S3Endpoint in ~/.aves2/aves2.cfg) and that the server is up");
+    return mk(`cannot reach the S3 endpoint ${at.endpoint} (${net ?? code ?? err.message})`, "is the server up? The endpoint comes from AWS_ENDPOINT_URL, s3.endpoint in aves2.config.yaml or S3Endpoint in ~/.aves2/aves2.cfg");
   }
   if (status !== undefined && status >= 500) return mk(`the S3 endpoint ${at.endpoint} kept failing on ${at.uri}: ${status} ${code}`.trim(), "the server is in trouble; try again later");
   if (status === 429 || code === "SlowDown") return mk(`the S3 endpoint ${at.endpoint} kept throttling requests on ${at.uri}`, "try again later, or with fewer parallel transfers");

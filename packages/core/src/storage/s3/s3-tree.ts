@@ -8,9 +8,10 @@ import { UserError } from "../../errors.js";
 import { compositeEtag, inferPartSize, isPlainMd5, matchesObject, multipartCount, normalizeEtag, type ObjectFacts, OrderedHasher, StreamHasher } from "../checksum.js";
 import { forEachLimited } from "../pool.js";
 import type { RemoteObject, RemoteTree } from "../remote.js";
-import { IntegrityError, type RetryPolicy, transferPolicy, withRetry } from "../retry.js";
+import { IntegrityError, type RetryPolicy, transferPolicy } from "../retry.js";
 import type { S3Connection } from "./connection.js";
 import { explainS3Error } from "./errors.js";
+import { send } from "./request.js";
 
 const MiB = 1024 * 1024;
 /** Files at least this big are uploaded in parts (as aws-cli does). */
@@ -65,16 +66,8 @@ export class S3Tree implements RemoteTree {
   }
 
   /** One request, retried; `uri` names it in errors. */
-  async req<T>(uri: string, f: () => Promise<T>, policy: RetryPolicy = this.policy): Promise<T> {
-    try {
-      return await withRetry(
-        () => this.conn.requests.run(f),
-        policy,
-        () => this.retries++,
-      );
-    } catch (e) {
-      throw explainS3Error(e, { endpoint: this.conn.endpoint, uri, credentialSource: this.conn.credentialSource, ...(this.what ? { what: this.what } : {}) });
-    }
+  req<T>(uri: string, f: () => Promise<T>): Promise<T> {
+    return send(this.conn, { uri, policy: this.policy, onRetry: () => this.retries++, ...(this.what ? { what: this.what } : {}) }, f);
   }
 
   private uri(rel: string): string {
@@ -231,7 +224,7 @@ export class S3Tree implements RemoteTree {
           ...(contentType ? { ContentType: contentType } : {}),
         }),
       );
-      if (res.SSEKMSKeyId === undefined && res.ETag && normalizeEtag(res.ETag) !== hex) throw new IntegrityError(`the server stored ETag ${normalizeEtag(res.ETag)}, expected ${hex}`);
+      if (res.ServerSideEncryption !== "aws:kms" && res.ETag && normalizeEtag(res.ETag) !== hex) throw new IntegrityError(`the server stored ETag ${normalizeEtag(res.ETag)}, expected ${hex}`);
     });
   }
 
@@ -280,7 +273,7 @@ export class S3Tree implements RemoteTree {
       );
       const etag = normalizeEtag(done.ETag);
       // servers give either the multipart form or (s3rver) the MD5 of the whole
-      if (etag && etag !== compositeEtag(partMd5s) && etag !== sum && done.SSEKMSKeyId === undefined) {
+      if (etag && etag !== compositeEtag(partMd5s) && etag !== sum && done.ServerSideEncryption !== "aws:kms") {
         throw explainS3Error(new IntegrityError(`the server stored ETag ${etag}`), { endpoint: this.conn.endpoint, uri, credentialSource: this.conn.credentialSource });
       }
       return { md5: sum };

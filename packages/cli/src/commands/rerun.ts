@@ -1,0 +1,27 @@
+import { Command } from "commander";
+import { context } from "../context.js";
+import { json } from "../output/format.js";
+import { stateColor } from "../output/style.js";
+
+export function rerunCommand(): Command {
+  return new Command("rerun")
+    .description("start an AVES2 job again on its server (the run keeps its id); local runs are started anew with `run`")
+    .argument("<run-id>", "run id (a unique prefix is enough) or an AVES2 job id")
+    .option("-b, --backend <name>", "backend of the run (default: the one its record names; a bare number is an AVES2 job id)")
+    .option("--json", "print the run record as JSON")
+    .addHelpText("after", "\nExamples:\n  $ pnpm component rerun mobilenet-v2-20261125-101500-ab12 && pnpm component logs mobilenet-v2-20261125-101500-ab12 -f")
+    .action(async (id: string, opts: { backend?: string; json?: boolean }) => {
+      const { backendForRun, UserError } = await import("@aves2/core");
+      const ctx = await context();
+      const backend = backendForRun(ctx, id, opts.backend);
+      if (!backend.rerun) {
+        const r = await backend.status(id);
+        throw UserError.of(`${r.runId} ran on the ${backend.name} backend, which has no server to restart it`, {
+          hint: `start it anew with \`component run ${r.spec.component.dir || r.component.name} ...\` (its settings are in the run's run.json, \`component status ${r.runId} --json\`)`,
+        });
+      }
+      const r = await backend.rerun(id);
+      if (opts.json) process.stdout.write(json(r));
+      else process.stdout.write(`${r.runId}: ${stateColor(r.state)} (AVES2 job ${r.details.jobId} restarted)   logs: component logs ${r.runId} -f\n`);
+    });
+}

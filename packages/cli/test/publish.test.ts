@@ -1,0 +1,169 @@
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { type RegistryServer, type S3TestServer, startRegistry, startS3Server } from "@aves2/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FIXTURE, REPO, runCli, tempDir } from "./cli.js";
+
+/**
+ * Publishing and consuming versions, against a real npm registry (verdaccio)
+ * and a real S3 server (s3rver), both on 127.0.0.1.
+ */
+let registry: RegistryServer;
+let s3: S3TestServer;
+let root: string;
+let env: Record<string, string>;
+
+function setVersion(version: string): void {
+  writeFileSync(
+    join(root, "components/echo/package.json"),
+    JSON.stringify({ name: "@aves2-components/echo", version, license: "Apache-2.0", files: ["component.yaml", "src", "data"] }),
+  );
+}
+
+function npmrc(lines: string[]): string {
+  const file = join(tempDir("npmrc-"), ".npmrc");
+  writeFileSync(file, `${lines.join("\n")}\n`);
+  return file;
+}
+
+beforeAll(async () => {
+  [registry, s3] = await Promise.all([startRegistry(), startS3Server({ buckets: ["catalog"] })]);
+  root = tempDir("aves2-pub-");
+  cpSync(FIXTURE, root, { recursive: true });
+  setVersion("1.0.0");
+  env = {
+    ...s3.env(),
+    npm_config_registry: registry.url,
+    NPM_CONFIG_USERCONFIG: npmrc([`${registry.url.replace(/^http:/, "")}:_authToken=${registry.token}`]),
+    AVES2_CACHE_DIR: tempDir("cache-"),
+    AVES2_RUNS_DIR: tempDir("runs-"),
+  };
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all([registry?.stop(), s3?.stop()]);
+});
+
+describe("publish", () => {
+  it("--dry-run says what would be published and publishes nothing", async () => {
+    const r = await runCli(["publish", "--to", "s3://catalog", "--no-build", "--dry-run", "--json"], { cwd: root, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ name: "echo", version: "1.0.0", registry: "would publish", storage: "would publish" })]);
+    expect((await fetch(`${registry.url}@aves2-components%2fecho`)).status).toBe(404);
+  });
+
+  it("publishes to the registry and to object storage (code folder, tarball, index)", async () => {
+    const r = await runCli(["publish", "--to", "s3://catalog", "--no-build"], { cwd: root, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/echo\s+1\.0\.0\s+published\s+published/);
+    const doc = (await (await fetch(`${registry.url}@aves2-components%2fecho`)).json()) as { versions: Record<string, { dist: { integrity: string }; aves2: { source: string } }> };
+    expect(doc.versions["1.0.0"]!.aves2.source).toBe("src");
+    const client = s3.client();
+    const get = async (key: string) => (await client.send(new (await import("@aws-sdk/client-s3")).GetObjectCommand({ Bucket: "catalog", Key: key }))).Body!.transformToString();
+    const index = JSON.parse(await get("components/index.json"));
+    expect(index.components.echo.versions["1.0.0"]).toMatchObject({ integrity: doc.versions["1.0.0"]!.dist.integrity, code: "echo/1.0.0/", tarball: "echo/echo-1.0.0.tgz" });
+    expect(await get("components/echo/1.0.0/main.mjs")).toContain("AVES2_EVENT");
+  });
+
+  it("refuses to publish the same version again", async () => {
+    const r = await runCli(["publish", "echo", "--to", "s3://catalog", "--no-build"], { cwd: root, env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: echo@1\.0\.0 is already published \(registry and s3:\/\/catalog\/components\/\)/m);
+  });
+
+  it("by default publishes only versions not yet published", async () => {
+    setVersion("1.1.0");
+    const r = await runCli(["publish", "--to", "s3://catalog", "--no-build", "--json"], { cwd: root, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ version: "1.1.0", registry: "published", storage: "published" })]);
+  });
+
+  it("a publish that fails half-way (storage down) says so, and running it again finishes it", async () => {
+    setVersion("1.2.0");
+    await s3.kill();
+    const failed = await runCli(["publish", "--to", "s3://catalog", "--no-build", "--json"], { cwd: root, env: { ...env, AVES2_S3_RETRY_SECONDS: "2" } });
+    expect(failed.code).toBe(1);
+    expect(JSON.parse(failed.stdout)).toEqual([expect.objectContaining({ version: "1.2.0", registry: "published", storage: "failed" })]);
+    expect(failed.stderr).toMatch(/echo@1\.2\.0: published to the registry, but the upload to s3:\/\/catalog\/components\/ failed: .*Run `component publish echo` again to finish/);
+    await s3.restart();
+    const again = await runCli(["publish", "echo", "--to", "s3://catalog", "--no-build", "--json"], { cwd: root, env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual([expect.objectContaining({ version: "1.2.0", registry: "present", storage: "published" })]);
+  }, 120_000);
+
+  it("says when the registry refuses the token, or is not there", async () => {
+    setVersion("1.3.0");
+    const noToken = await runCli(["publish", "echo", "--no-build"], { cwd: root, env: { ...env, NPM_CONFIG_USERCONFIG: npmrc([]) } });
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr).toMatch(/refused to publish echo@1\.3\.0 \(401.*no token for this registry/);
+    const down = await runCli(["publish", "echo", "--no-build", "--registry", "http://127.0.0.1:9/"], { cwd: root, env });
+    expect(down.code).toBe(2);
+    expect(down.stderr).toMatch(/^error: cannot reach the registry http:\/\/127\.0\.0\.1:9\/ \(ECONNREFUSED\) \(is it running\? The registry comes from --registry\)$/m);
+  });
+
+  it("names a missing bucket", async () => {
+    const r = await runCli(["publish", "echo", "--to", "s3://no-such-bucket", "--no-build", "--registry", registry.url], { cwd: root, env });
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/no-such-bucket/);
+  }, 60_000);
+});
+
+describe("consume", () => {
+  it("lists and searches what is published", async () => {
+    const remote = JSON.parse((await runCli(["list", "--remote", "--json"], { cwd: root, env })).stdout);
+    expect(remote).toEqual([expect.objectContaining({ name: "echo" })]);
+    const fromS3 = JSON.parse((await runCli(["search", "echo", "--from", "s3://catalog", "--json"], { cwd: root, env })).stdout);
+    expect(fromS3).toEqual([expect.objectContaining({ name: "echo", version: "1.2.0" })]);
+    const none = await runCli(["search", "zebra", "--from", "s3://catalog"], { cwd: root, env });
+    expect(none.stdout).toContain('nothing published matches "zebra"');
+  });
+
+  it("runs an exact published version from an empty folder, and caches it", async () => {
+    const empty = tempDir("empty-");
+    const r = await runCli(["run", "echo@1.0.0", "--set", "epochs=1", "--json"], { cwd: empty, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ state: "succeeded", component: { name: "echo", version: "1.0.0" } });
+    expect(existsSync(join(env.AVES2_CACHE_DIR!, "components/echo/1.0.0/echo/component.yaml"))).toBe(true);
+    const unknown = await runCli(["run", "echo@9.9.9"], { cwd: empty, env });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/echo@9\.9\.9 is not published on .* \(published versions: 1\.0\.0, 1\.1\.0, 1\.2\.0\)/);
+  });
+
+  it("refuses a tampered tarball", async () => {
+    await s3.client().send(new PutObjectCommand({ Bucket: "catalog", Key: "components/echo/echo-1.1.0.tgz", Body: Buffer.from("not the published bytes") }));
+    const r = await runCli(["info", "echo@1.1.0", "--from", "s3://catalog"], { cwd: tempDir(), env: { ...env, AVES2_CACHE_DIR: tempDir("cache-") } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/the tarball of echo@1\.1\.0 from s3:\/\/catalog\/components\/ does not match its recorded digest \(sha512-.*\) \(it was altered after publishing/);
+  });
+
+  it("installs the CLI from the registry into an empty folder and runs a published component there", async () => {
+    // the CLI's own packages, published as users get them (pnpm turns workspace:* into versions)
+    const token = npmrc([`${registry.url.replace(/^http:/, "")}:_authToken=${registry.token}`]);
+    for (const pkg of ["python-runtime", "core", "cli"]) {
+      const r = spawnSync("pnpm", ["publish", "--registry", registry.url, "--no-git-checks"], {
+        cwd: join(REPO, "packages", pkg),
+        env: { ...process.env, NPM_CONFIG_USERCONFIG: token },
+        encoding: "utf8",
+      });
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+    }
+    const home = tempDir("user-");
+    writeFileSync(
+      join(home, ".npmrc"),
+      [`@aves2:registry=${registry.url}`, `@aves2-components:registry=${registry.url}`, `${registry.url.replace(/^http:/, "")}:_authToken=${registry.token}`].join("\n"),
+    );
+    const install = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", "@aves2/cli"], { cwd: home, encoding: "utf8" });
+    expect(install.status, install.stderr).toBe(0);
+    const bin = join(home, "node_modules/.bin/component");
+    const run = spawnSync(bin, ["run", "echo@1.2.0", "--set", "epochs=1"], {
+      cwd: home,
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1", AVES2_CACHE_DIR: tempDir("cache-"), AVES2_RUNS_DIR: tempDir("runs-"), npm_config_registry: "" },
+    });
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain("echo 1.2.0 on local");
+    expect(readFileSync(join(home, "package.json"), "utf8")).toContain("@aves2/cli");
+  }, 240_000);
+});

@@ -1,0 +1,204 @@
+import { createInterface } from "node:readline";
+import { ApiError, isTransient, type KubeApi, sleep } from "./api-client.js";
+import { LABEL } from "./names.js";
+import { type K8sObject, resourcePath } from "./objects.js";
+import { replicaOf } from "./status.js";
+
+/** Where the pods of a run come from: a poll of the API, or an informer's cache. */
+export interface PodSource {
+  current(): readonly K8sObject[];
+  refresh(): Promise<void>;
+}
+
+export function polledPods(api: KubeApi, namespace: string, runId: string, signal?: AbortSignal): PodSource {
+  let pods: readonly K8sObject[] = [];
+  return {
+    current: () => pods,
+    refresh: async () => {
+      const l = await api.request<{ items?: K8sObject[] }>("GET", resourcePath("Pod", namespace), { query: { labelSelector: `${LABEL.runId}=${runId}` }, ...(signal ? { signal } : {}) });
+      pods = l.items ?? [];
+    },
+  };
+}
+
+export interface LogStreamOptions {
+  readonly api: KubeApi;
+  readonly namespace: string;
+  readonly pods: PodSource;
+  /** The containers of a pod whose log is read (its role's training container). */
+  readonly containersOf: (pod: K8sObject) => readonly string[];
+  readonly follow: boolean;
+  readonly onLine: (replica: string, text: string) => void;
+  /** Whether the run has ended (then following stops once every log is drained). */
+  readonly ended: () => Promise<boolean>;
+  readonly signal?: AbortSignal;
+  readonly pollMs?: number;
+  /** Connections to a log that broke and were resumed. */
+  readonly stats?: { resumed: number };
+}
+
+/** RFC3339Nano with its fraction padded to 9 digits, so timestamps compare as strings. */
+export function tsKey(ts: string): string {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(ts);
+  if (!m) return ts;
+  return `${m[1]}.${(m[2] ?? "").padEnd(9, "0")}${m[3]}`;
+}
+
+interface ContainerStatus {
+  name: string;
+  restartCount?: number;
+  state?: { waiting?: unknown; running?: unknown; terminated?: unknown };
+}
+
+function containerStatus(pod: K8sObject, name: string): ContainerStatus | undefined {
+  const s = (pod.status ?? {}) as { containerStatuses?: ContainerStatus[] };
+  return s.containerStatuses?.find((c) => c.name === name);
+}
+
+const podDone = (pod: K8sObject) => ["Succeeded", "Failed"].includes(String((pod.status as { phase?: string } | undefined)?.phase));
+
+/**
+ * One container's log, across reconnects and restarts. Lines come with their
+ * timestamps: a resumed stream asks from the last second seen and skips what
+ * was already printed, so a lost connection never duplicates a line; after a
+ * restart, the previous instance's tail is read first.
+ */
+class ContainerLog {
+  private lastTs = "";
+  /** Lines printed at exactly `lastTs` (timestamps can repeat). */
+  private atLast = 0;
+  private restarts = -1;
+
+  constructor(
+    private readonly o: LogStreamOptions,
+    private readonly podName: string,
+    private readonly uid: string,
+    private readonly container: string,
+    private readonly replica: string,
+  ) {}
+
+  private pod(): K8sObject | undefined {
+    return this.o.pods.current().find((p) => (p.metadata.uid ?? p.metadata.name) === this.uid);
+  }
+
+  private emit(line: string): void {
+    const sp = line.indexOf(" ");
+    const ts = sp > 0 ? tsKey(line.slice(0, sp)) : "";
+    const text = sp > 0 ? line.slice(sp + 1) : line;
+    if (ts) {
+      if (ts < this.lastTs) return;
+      if (ts === this.lastTs) {
+        if (this.skip > 0) {
+          this.skip--;
+          return;
+        }
+        this.atLast++;
+      } else {
+        this.lastTs = ts;
+        this.atLast = 1;
+        this.skip = 0;
+      }
+    }
+    this.o.onLine(this.replica, text);
+  }
+
+  /** Lines at `lastTs` already printed, to skip when a resumed stream repeats them. */
+  private skip = 0;
+
+  private async read(follow: boolean, previous: boolean, signal: AbortSignal): Promise<void> {
+    const sinceTime = this.lastTs ? `${this.lastTs.slice(0, 19)}Z` : undefined;
+    this.skip = this.atLast;
+    const res = await this.o.api.stream(
+      resourcePath("Pod", this.o.namespace, this.podName, "log"),
+      { container: this.container, timestamps: true, follow: follow || undefined, previous: previous || undefined, sinceTime },
+      signal,
+    );
+    const lines = createInterface({ input: res, crlfDelay: Number.POSITIVE_INFINITY });
+    const broken = new Promise<void>((resolve) => res.once("aborted", resolve));
+    const done = (async () => {
+      for await (const line of lines) this.emit(line);
+    })().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const outcome = await Promise.race([done, broken.then(() => "broken" as const)]);
+    res.destroy();
+    if (outcome === "broken" || outcome) this.o.stats && this.o.stats.resumed++;
+    if (outcome === "broken" || outcome) throw new ApiError(0, "ConnectionFailed", "log stream broke", undefined, undefined, "ECONNRESET");
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted) {
+      const pod = this.pod();
+      if (!pod) return;
+      const cs = containerStatus(pod, this.container);
+      if (!cs?.state?.running && !cs?.state?.terminated) {
+        if (podDone(pod) || !this.o.follow) return;
+        await sleep(this.o.pollMs ?? 1000, signal);
+        continue;
+      }
+      try {
+        const restarts = cs.restartCount ?? 0;
+        if (this.restarts >= 0 && restarts > this.restarts) await this.read(false, true, signal);
+        this.restarts = restarts;
+        const live = this.o.follow && Boolean(cs.state.running);
+        await this.read(live, false, signal);
+        failures = 0;
+        if (!live) {
+          if (!this.o.follow) return;
+          if (podDone(pod)) return;
+          // terminated but the pod goes on: wait for a restart
+          await sleep(this.o.pollMs ?? 1000, signal);
+        }
+      } catch (e) {
+        if (signal.aborted) return;
+        if (e instanceof ApiError && e.status === 404) return;
+        // 400: the container is not running (yet, or any more): look again
+        if (!(e instanceof ApiError && (e.status === 400 || isTransient(e)))) throw e;
+        failures++;
+        await sleep(Math.min(200 * 2 ** Math.min(failures, 5), 5_000), signal);
+      }
+    }
+  }
+}
+
+/** Every replica's log, prefixed by the caller; with `follow`, until the run ends and every log is drained. */
+export async function streamLogs(o: LogStreamOptions): Promise<void> {
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  o.signal?.addEventListener("abort", stop, { once: true });
+  const running = new Map<string, Promise<void>>();
+  const errors: unknown[] = [];
+  try {
+    for (;;) {
+      await o.pods.refresh();
+      const pods = [...o.pods.current()].sort((a, b) => replicaOf(a).localeCompare(replicaOf(b), undefined, { numeric: true }));
+      for (const pod of pods) {
+        for (const c of o.containersOf(pod)) {
+          const key = `${pod.metadata.uid ?? pod.metadata.name}/${c}`;
+          if (running.has(key)) continue;
+          const log = new ContainerLog(o, pod.metadata.name, pod.metadata.uid ?? pod.metadata.name, c, replicaOf(pod));
+          const p = log.run(ac.signal).catch((e) => void errors.push(e));
+          running.set(key, p);
+          // without follow, one log after the other keeps each replica's lines together
+          if (!o.follow) await p;
+        }
+      }
+      if (errors.length) throw errors[0];
+      if (!o.follow || ac.signal.aborted) break;
+      if (await o.ended()) {
+        // give the streams a moment to drain what the containers printed last
+        await Promise.race([Promise.all(running.values()), sleep(5_000)]);
+        await o.pods.refresh().catch(() => undefined);
+        break;
+      }
+      await sleep(o.pollMs ?? 1000, ac.signal);
+    }
+  } finally {
+    ac.abort();
+    await Promise.all(running.values());
+    o.signal?.removeEventListener("abort", stop);
+  }
+  if (errors.length) throw errors[0];
+}
