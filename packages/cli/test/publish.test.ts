@@ -1,8 +1,9 @@
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { type RegistryServer, type S3TestServer, startRegistry, startS3Server } from "@aves2/testkit";
+import { type RegistryServer, type S3TestServer, startFaultProxy, startRegistry, startS3Server } from "@aves2/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FIXTURE, REPO, runCli, tempDir } from "./cli.js";
 
@@ -20,6 +21,16 @@ function setVersion(version: string): void {
     join(root, "components/echo/package.json"),
     JSON.stringify({ name: "@aves2-components/echo", version, license: "Apache-2.0", files: ["component.yaml", "src", "data"] }),
   );
+}
+
+/** A port nothing listens on (fetch refuses "unsafe" ports such as 9 before connecting). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, "127.0.0.1", () => {
+      const a = srv.address() as AddressInfo;
+      srv.close(() => resolve(a.port));
+    });
+  });
 }
 
 function npmrc(lines: string[]): string {
@@ -82,12 +93,17 @@ describe("publish", () => {
 
   it("a publish that fails half-way (storage down) says so, and running it again finishes it", async () => {
     setVersion("1.2.0");
-    await s3.kill();
-    const failed = await runCli(["publish", "--to", "s3://catalog", "--no-build", "--json"], { cwd: root, env: { ...env, AVES2_S3_RETRY_SECONDS: "2" } });
-    expect(failed.code).toBe(1);
+    // reads pass (the pre-checks succeed), the uploads after the registry publish get 503
+    const proxy = await startFaultProxy(s3.endpoint);
+    proxy.refuseWrites(true);
+    const failed = await runCli(["publish", "--to", "s3://catalog", "--no-build", "--json"], {
+      cwd: root,
+      env: { ...env, AWS_ENDPOINT_URL: proxy.url, AVES2_S3_RETRY_SECONDS: "2" },
+    }).finally(() => proxy.stop());
+    expect(failed.code, failed.stdout + failed.stderr).toBe(1);
+    expect(proxy.seen.some((r) => r.startsWith("PUT "))).toBe(true);
     expect(JSON.parse(failed.stdout)).toEqual([expect.objectContaining({ version: "1.2.0", registry: "published", storage: "failed" })]);
     expect(failed.stderr).toMatch(/echo@1\.2\.0: published to the registry, but the upload to s3:\/\/catalog\/components\/ failed: .*Run `component publish echo` again to finish/);
-    await s3.restart();
     const again = await runCli(["publish", "echo", "--to", "s3://catalog", "--no-build", "--json"], { cwd: root, env });
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toEqual([expect.objectContaining({ version: "1.2.0", registry: "present", storage: "published" })]);
@@ -97,10 +113,11 @@ describe("publish", () => {
     setVersion("1.3.0");
     const noToken = await runCli(["publish", "echo", "--no-build"], { cwd: root, env: { ...env, NPM_CONFIG_USERCONFIG: npmrc([]) } });
     expect(noToken.code).toBe(2);
-    expect(noToken.stderr).toMatch(/refused to publish echo@1\.3\.0 \(401.*no token for this registry/);
-    const down = await runCli(["publish", "echo", "--no-build", "--registry", "http://127.0.0.1:9/"], { cwd: root, env });
+    expect(noToken.stderr).toMatch(/refused to publish @aves2-components\/echo@1\.3\.0 \(401.*no token for this registry/);
+    const closed = await closedPort();
+    const down = await runCli(["publish", "echo", "--no-build", "--registry", `http://127.0.0.1:${closed}/`], { cwd: root, env });
     expect(down.code).toBe(2);
-    expect(down.stderr).toMatch(/^error: cannot reach the registry http:\/\/127\.0\.0\.1:9\/ \(ECONNREFUSED\) \(is it running\? The registry comes from --registry\)$/m);
+    expect(down.stderr).toMatch(/^error: cannot reach the registry http:\/\/127\.0\.0\.1:\d+\/ \(ECONNREFUSED\) \(is it running\? The registry comes from --registry\)$/m);
   });
 
   it("names a missing bucket", async () => {
@@ -129,6 +146,18 @@ describe("consume", () => {
     const unknown = await runCli(["run", "echo@9.9.9"], { cwd: empty, env });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/echo@9\.9\.9 is not published on .* \(published versions: 1\.0\.0, 1\.1\.0, 1\.2\.0\)/);
+  });
+
+  it("renders cluster jobs of a published version with its published code, not local files", async () => {
+    const out = ["--image", "node:20", "--input", "data_dir=s3://catalog/data/", "--output", "result_dir=s3://catalog/out/"];
+    const fromS3 = await runCli(["render", "echo@1.0.0", "--backend", "aves2", "--from", "s3://catalog", ...out], { cwd: tempDir(), env: { ...env, AVES2_CACHE_DIR: tempDir("cache-") } });
+    expect(fromS3.code, fromS3.stderr).toBe(0);
+    expect(fromS3.stdout).toMatch(/source_code:\s+storage_mode: OSSFile\s+storage_conf:\s+path: s3:\/\/catalog\/components\/echo\/1\.0\.0\//);
+    // from the registry: its version document records where publish put the code
+    const fromRegistry = await runCli(["render", "echo@1.2.0", "--backend", "aves2", ...out], { cwd: tempDir(), env: { ...env, AVES2_CACHE_DIR: tempDir("cache-") } });
+    expect(fromRegistry.code, fromRegistry.stderr).toBe(0);
+    expect(fromRegistry.stdout).toContain("path: s3://catalog/components/echo/1.2.0/");
+    expect(fromRegistry.stdout).not.toContain(env.AVES2_CACHE_DIR!);
   });
 
   it("refuses a tampered tarball", async () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -19,6 +19,8 @@ export interface RemoteVersion {
   readonly tarball: string;
   readonly integrity?: string;
   readonly shasum?: string;
+  /** The version's code folder in object storage, when it was published there. */
+  readonly code?: string;
 }
 
 /** Where published components come from. */
@@ -36,13 +38,23 @@ export function registrySource(registry: NpmRegistry): ComponentSource {
     async versions(name) {
       const doc = await registry.packument(packageName(name));
       if (!doc) return undefined;
-      return Object.values(doc.versions).map((v) => ({ name, version: v.version, tarball: v.dist.tarball, integrity: v.dist.integrity, shasum: v.dist.shasum }));
+      return Object.values(doc.versions).map((v) => {
+        const code = (v.aves2 as { code?: unknown } | undefined)?.code;
+        return { name, version: v.version, tarball: v.dist.tarball, integrity: v.dist.integrity, shasum: v.dist.shasum, ...(typeof code === "string" ? { code } : {}) };
+      });
     },
     download: (v) => registry.download(v.tarball),
   };
 }
 
-const VERIFIED = ".aves2-verified";
+/** Written last into a cached version: its digest, and where its code is published. */
+const VERIFIED = ".aves2-verified.json";
+
+function loadCached(dir: string): Component {
+  const c = loadComponent(dir);
+  const { code } = JSON.parse(readFileSync(join(dir, VERIFIED), "utf8")) as { code?: string };
+  return code ? { ...c, publishedCode: code } : c;
+}
 
 /**
  * `name` or `name@version`: the local catalog's component when it has that
@@ -57,7 +69,7 @@ export async function resolveComponent(root: string, ref: string, source: () => 
     if (!version || c.version === version) return c;
   }
   const cached = version ? cacheDir(name, version) : undefined;
-  if (cached && existsSync(join(cached, VERIFIED))) return loadComponent(cached);
+  if (cached && existsSync(join(cached, VERIFIED))) return loadCached(cached);
 
   const src = source();
   const versions = await src.versions(name);
@@ -69,7 +81,7 @@ export async function resolveComponent(root: string, ref: string, source: () => 
   if (!wanted) {
     throw UserError.of(`${name}@${version} is not published on ${src.label}`, { hint: `published versions: ${versions.map((v) => v.version).join(", ")}` });
   }
-  return loadComponent(await fetchVersion(wanted, src));
+  return loadCached(await fetchVersion(wanted, src));
 }
 
 function latest(versions: readonly RemoteVersion[]): RemoteVersion {
@@ -97,7 +109,7 @@ async function fetchVersion(v: RemoteVersion, src: ComponentSource): Promise<str
     await unpackArchive(file, join(work, "unpacked"), { name: "bundle.tgz", label: `${v.name}@${v.version}` });
     const pkg = join(work, "unpacked", "package");
     linkCore(pkg);
-    writeFileSync(join(pkg, VERIFIED), `${v.integrity ?? v.shasum}\n`);
+    writeFileSync(join(pkg, VERIFIED), `${JSON.stringify({ digest: v.integrity ?? v.shasum, ...(v.code ? { code: v.code } : {}) })}\n`);
     rmSync(target, { recursive: true, force: true });
     mkdirSync(dirname(target), { recursive: true });
     renameSync(pkg, target);

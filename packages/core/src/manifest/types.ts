@@ -71,6 +71,12 @@ export interface Component {
   readonly runtime: { readonly python?: PythonRuntime };
   /** Absolute path of the built TS launcher module, when the component has one. */
   readonly launcherPath?: string;
+  /**
+   * For a published version resolved from a registry or an S3 catalog: its code
+   * folder in object storage. Jobs on a cluster or AVES2 use it as their
+   * source_code instead of files on this machine.
+   */
+  readonly publishedCode?: string;
   /** Made from an AVES2 job file's command, not from a manifest: no defaults, no bundled code. */
   readonly adHoc?: boolean;
 }

@@ -9,6 +9,8 @@ export interface BundleStore {
   /** Whether this version is there already, and with which digest. */
   has(name: string, version: string): Promise<{ integrity?: string } | undefined>;
   upload(bundle: Bundle): Promise<void>;
+  /** Where a version's code folder is (or will be) once uploaded: jobs' source_code. */
+  codeUri(name: string, version: string): string;
 }
 
 export type StepState = "published" | "present" | "would publish" | "skipped" | "failed";
@@ -72,7 +74,9 @@ async function publishOne(c: Component, bundle: Bundle, opts: { registry: NpmReg
 
   let registry: StepState = "present";
   if (!onRegistry) {
-    await opts.registry.publish(bundle.manifest, bundle.tarball, { integrity: bundle.integrity, shasum: bundle.shasum });
+    // the registry's version document (not the tarball) records where the code lives in storage
+    const manifest = opts.storage ? { ...bundle.manifest, aves2: { ...(bundle.manifest.aves2 as object), code: opts.storage.codeUri(c.name, c.version) } } : bundle.manifest;
+    await opts.registry.publish(manifest, bundle.tarball, { integrity: bundle.integrity, shasum: bundle.shasum });
     registry = "published";
   }
   if (!opts.storage) return { ...base, registry };

@@ -6,6 +6,7 @@ import { s3Settings } from "../config/s3-config.js";
 import { UserError } from "../errors.js";
 import { storeFor } from "../storage/index.js";
 import { connect } from "../storage/s3/connection.js";
+import { FAST } from "../storage/retry.js";
 import { send } from "../storage/s3/request.js";
 import type { S3Settings } from "../storage/s3/settings.js";
 import { parseUri } from "../storage/uri.js";
@@ -64,7 +65,8 @@ export class S3Catalog {
     const conn = await connect(this.settings);
     const uri = `s3://${this.base.bucket}/${key}`;
     try {
-      const out = await send(conn, { uri }, () => conn.client.send(new conn.sdk.GetObjectCommand({ Bucket: this.base.bucket, Key: key })));
+      // reads are lookups (before a publish, for search/info): a dead endpoint should say so at once
+      const out = await send(conn, { uri, policy: FAST }, () => conn.client.send(new conn.sdk.GetObjectCommand({ Bucket: this.base.bucket, Key: key })));
       return Buffer.from(await out.Body!.transformToByteArray());
     } catch (e) {
       if (e instanceof UserError && /does not exist/.test(e.message) && !/bucket/i.test(e.message)) return undefined;
@@ -98,6 +100,7 @@ export class S3Catalog {
         return entry ? { integrity: entry.integrity } : undefined;
       },
       upload: (bundle) => this.upload(bundle),
+      codeUri: (name, version) => `${this.base.href}${name}/${version}/`,
     };
   }
 
@@ -129,7 +132,7 @@ export class S3Catalog {
         if (!index) throw UserError.of(`no catalog at ${this.base.href} (no index.json)`, { path: "--from", hint: "`component publish --to s3://...` writes it" });
         const versions = index.components[name]?.versions;
         if (!versions) return undefined;
-        return Object.values(versions).map((v): RemoteVersion => ({ name, version: v.version, tarball: v.tarball, integrity: v.integrity, shasum: v.shasum }));
+        return Object.values(versions).map((v): RemoteVersion => ({ name, version: v.version, tarball: v.tarball, integrity: v.integrity, shasum: v.shasum, code: `${this.base.href}${v.code}` }));
       },
       download: async (v) => {
         const data = await this.getObject(`${this.base.prefix}${v.tarball}`);

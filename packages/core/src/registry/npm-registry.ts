@@ -37,7 +37,8 @@ export class NpmRegistry {
     try {
       return await fetch(new URL(path, this.config.url), { ...init, headers, signal: AbortSignal.timeout(60_000) });
     } catch (e) {
-      const cause = ((e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name) || "network error";
+      const c = (e as { cause?: { code?: string; message?: string } }).cause;
+      const cause = c?.code ?? c?.message ?? ((e as Error).name || "network error");
       throw UserError.of(`cannot ${what} the registry ${this.config.url} (${cause})`, {
         hint: `is it running? The registry comes from ${this.config.source}`,
       });

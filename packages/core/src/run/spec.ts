@@ -81,9 +81,12 @@ export function resolveRun(component: Component, request: RunRequest, opts: Reso
   const params = collect(() => resolveParams(component.params, request.params)) ?? [];
   const inputs = bindInputs(component, request, problems, collect);
   const outputs = bindOutputs(component, request, problems, collect);
+  // a published version runs off-machine from its published code folder; locally, from the verified cache
   const code = request.code
     ? collect(() => parseUri(request.code!, "--code", request.cwd))
-    : ({ scheme: "file", path: component.sourceDir } as const);
+    : component.publishedCode && request.backend !== "local"
+      ? collect(() => parseUri(component.publishedCode!, "published code", request.cwd))
+      : ({ scheme: "file", path: component.sourceDir } as const);
   const distribute = request.distribute ?? "none";
   if (!component.distribute.includes(distribute)) {
     problems.push({
