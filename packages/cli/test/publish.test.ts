@@ -1,9 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { type RegistryServer, type S3TestServer, startFaultProxy, startRegistry, startS3Server } from "@aves2/testkit";
+import { type RegistryServer, type S3TestServer, freePort, startFaultProxy, startRegistry, startS3Server } from "@aves2/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FIXTURE, REPO, runCli, tempDir } from "./cli.js";
 
@@ -21,16 +20,6 @@ function setVersion(version: string): void {
     join(root, "components/echo/package.json"),
     JSON.stringify({ name: "@aves2-components/echo", version, license: "Apache-2.0", files: ["component.yaml", "src", "data"] }),
   );
-}
-
-/** A port nothing listens on (fetch refuses "unsafe" ports such as 9 before connecting). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, "127.0.0.1", () => {
-      const a = srv.address() as AddressInfo;
-      srv.close(() => resolve(a.port));
-    });
-  });
 }
 
 function npmrc(lines: string[]): string {
@@ -114,7 +103,7 @@ describe("publish", () => {
     const noToken = await runCli(["publish", "echo", "--no-build"], { cwd: root, env: { ...env, NPM_CONFIG_USERCONFIG: npmrc([]) } });
     expect(noToken.code).toBe(2);
     expect(noToken.stderr).toMatch(/refused to publish @aves2-components\/echo@1\.3\.0 \(401.*no token for this registry/);
-    const closed = await closedPort();
+    const closed = await freePort(); // nothing listens there (fetch refuses "unsafe" ports such as 9 before connecting)
     const down = await runCli(["publish", "echo", "--no-build", "--registry", `http://127.0.0.1:${closed}/`], { cwd: root, env });
     expect(down.code).toBe(2);
     expect(down.stderr).toMatch(/^error: cannot reach the registry http:\/\/127\.0\.0\.1:\d+\/ \(ECONNREFUSED\) \(is it running\? The registry comes from --registry\)$/m);

@@ -1,7 +1,7 @@
+import { freePort } from "./ports.js";
 import { type ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { tempDir } from "./cli.js";
 
@@ -19,16 +19,6 @@ export interface RegistryServer {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
-}
 
 export async function startRegistry(): Promise<RegistryServer> {
   const dir = tempDir("aves2-registry-");

@@ -1,6 +1,6 @@
+import { freePort } from "./ports.js";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,17 +32,6 @@ export interface S3TestServer {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const a = srv.address();
-      const port = typeof a === "object" && a ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function launch(port: number, dir: string, buckets: readonly string[]): Promise<ChildProcess> {
   const child = spawn(process.execPath, ["--openssl-legacy-provider", MAIN, String(port), dir, ...buckets], { stdio: ["ignore", "pipe", "pipe"] });
