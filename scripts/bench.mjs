@@ -34,8 +34,12 @@ async function plansPerSecond(n) {
 }
 
 const suite = process.argv[2] ?? "cli";
+if (suite === "staging") {
+  await import("./bench-staging.mjs");
+  process.exit(0);
+}
 if (suite !== "cli") {
-  console.error(`unknown bench suite "${suite}" (available: cli)`);
+  console.error(`unknown bench suite "${suite}" (available: cli, staging)`);
   process.exit(2);
 }
 

@@ -78,6 +78,19 @@ describe("render --backend aves2: job files in the seed's format", () => {
     });
   }
 
+  it("flags change a job file: params, resources, namespace", async () => {
+    const r = await runCli(
+      ["render", "-f", join(JOBS, "tf-ps-job.yaml"), "--backend", "aves2", "--set", "steps=7", "-r", "worker.count=2", "-r", "ps.mem=6", "--namespace", "team-b"],
+      { env: NO_AVES2 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const job = load(r.stdout) as { namespace: string; resource_spec: Record<string, { count: number; mem: number }>; running_spec: { normal_args: unknown[] } };
+    expect(job.namespace).toBe("team-b");
+    expect(job.resource_spec.worker!.count).toBe(2);
+    expect(job.resource_spec.ps!.mem).toBe(6);
+    expect(job.running_spec.normal_args).toEqual([{ name: "steps", value: 7 }, { name: "opt", value: "sgd" }]);
+  });
+
   it("renders every storage mode from flags, with envs and a namespace", async () => {
     const r = await runCli(
       [

@@ -85,7 +85,54 @@ describe("run --backend aves2: the exact payloads, against the AVES2 test server
     noSecrets(r.stdout, r.stderr, record);
   });
 
-  it("the seed's job file as it is, with an archive as its source", async () => {
+  it("the seed's job file as it is", async () => {
+    const { runs, env } = await setup();
+    const r = await runInRepo(["run", "-f", join(JOBS, "seed-job.yaml"), "--backend", "aves2", "--detach"], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^mobilenet-v2-\d{8}-\d{6}-[a-z0-9]{4}\n$/);
+    const seedData = "s3://aves2/opensource/datasets/classification/pettfrecord";
+    expect(posted()).toEqual([
+      {
+        need_report: false,
+        name: "mobilenet-v2 image classification",
+        debug: true,
+        namespace: "ada-team",
+        image: "ai-image.jd.com/jupyter/tensorflow:1.12-nb5.7-ubuntu16.04-py3.6",
+        package_uri: "deprecated",
+        engine: "deprecated",
+        storage_mode: "OSSFile",
+        storage_config: STORAGE,
+        is_distribute: false,
+        distribute_type: null,
+        resource_spec: {
+          worker: {
+            count: 1, cpu: 4, mem: "2Gi", gpu: 1, entry_point: "python3 model_train_new.py",
+            args: [{ model_name: "mobilenet_v2_14" }, { num_class: 37 }, { batch_size: 4 }, { epochs: 1 }],
+          },
+        },
+        envs: {},
+        code_spec: { type: "OSSFile", path: "s3://aves2/opensource/components/mobilenet-v2-14/", filename: "" },
+        input_spec: {
+          train_data_dir: { type: "OSSFile", path: `${seedData}/train/`, filename: "" },
+          validation_data_dir: { type: "OSSFile", path: `${seedData}/test/`, filename: "" },
+          pre_trained_model_ckpt_path: { type: "OSSFile", path: "s3://aves2/opensource/pretrainedmodels/image_classification/", filename: "" },
+        },
+        output_spec: {
+          result_dir: { type: "OSSFile", path: "s3://aves2/opensource/test/mobilenet-v2/out/", filename: "" },
+          checkpoint_dir: { type: "OSSFile", path: "s3://aves2/opensource/test/mobilenet-v2/checkpoint/", filename: "" },
+        },
+        log_dir: {},
+      },
+    ]);
+    // the args in the seed's order, as the client sends them (JSON object order is not enough to compare)
+    expect(Object.keys(server!.requests.find((q) => q.method === "POST")!.body as object)).toEqual([
+      "need_report", "name", "debug", "namespace", "image", "package_uri", "engine", "storage_mode", "storage_config",
+      "is_distribute", "distribute_type", "resource_spec", "envs", "code_spec", "input_spec", "output_spec", "log_dir",
+    ]);
+    noSecrets(r.stdout, r.stderr, ...records(runs).map((id) => readFileSync(join(runs, id, "run.json"), "utf8")));
+  });
+
+  it("the seed's job file with an archive as its source", async () => {
     const { env } = await setup();
     const r = await runInRepo(["run", "-f", join(JOBS, "seed-job.yaml"), "--backend", "aves2", "--detach", "--code", "s3://aves2/opensource/components/mobilenet-v2-14.tar.gz"], { env });
     expect(r.code, r.stderr).toBe(0);
@@ -144,10 +191,15 @@ describe("after submit: status, logs, cancel, rerun, delete, runs", () => {
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toContain(`${runId}  running`);
     expect(status.stdout).toContain(`AVES2 job: 1 (RUNNING) on ${server!.url}   namespace: team-a`);
-    expect(JSON.parse((await runCli(["status", "1", "--json"], { env })).stdout)).toMatchObject({ runId, state: "running" });
+    const statusJson = await runCli(["status", "1", "--json"], { env });
+    expect(JSON.parse(statusJson.stdout)).toMatchObject({ runId, state: "running" });
 
     const logs = await runCli(["logs", runId], { env });
     expect(logs.stdout).toBe("step 1\nstep 2\n");
+    const early = await runCli(["delete", runId], { env });
+    expect(early.code).toBe(2);
+    expect(early.stderr).toBe(`error: cannot delete ${runId}: AVES2 job 1 is running (RUNNING) (cancel it first: component cancel ${runId})\n`);
+    expect(server!.mutations().map((q) => q.method)).toEqual(["POST"]);
 
     // -f prints only new lines, and ends when the job does
     server!.jobs.get(1)!.script = [{ status: "RUNNING", log: ["step 3"] }, { status: "RUNNING", log: ["step 4"] }, { status: "FINISHED", log: ["done"] }];
@@ -172,6 +224,12 @@ describe("after submit: status, logs, cancel, rerun, delete, runs", () => {
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toMatch(new RegExp(`^${runId}\\s+tf-ps-demo@0\\.0\\.0\\s+canceled\\s.*aves2 #1$`, "m"));
     expect(list.stdout).toMatch(/^2\s+from the web console\s+running\s.*aves2 #2$/m);
+    const listed = await runCli(["runs", "--backend", "aves2", "--json"], { env });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout).map((x: { runId: string; state: string; details: { jobId: number; status: string } }) => [x.runId, x.state, x.details.jobId, x.details.status])).toEqual([
+      [runId, "canceled", 1, "CANCELED"],
+      ["2", "running", 2, "RUNNING"],
+    ]);
     const offline = await runCli(["runs"], { env });
     expect(offline.stdout).toMatch(new RegExp(`^${runId}\\s+tf-ps-demo@0\\.0\\.0\\s+canceled`, "m"));
     expect(offline.stdout).not.toContain("from the web console");
@@ -181,7 +239,7 @@ describe("after submit: status, logs, cancel, rerun, delete, runs", () => {
     expect(del.stdout).toBe(`deleted ${runId} (AVES2 job 1)\n`);
     expect(server!.jobs.has(1)).toBe(false);
     expect(records(runs)).toEqual([]);
-    noSecrets(status.stdout, logs.stdout, follow.stdout, list.stdout, cancel.stdout);
+    noSecrets(status.stdout, statusJson.stdout, early.stderr, logs.stdout, follow.stdout, list.stdout, listed.stdout, cancel.stdout, rerun.stdout, del.stdout);
   });
 
   it("run (attached) streams the job's log and ends with its state", async () => {
@@ -209,6 +267,26 @@ describe("after submit: status, logs, cancel, rerun, delete, runs", () => {
     const r = await runCli(["run", "-f", join(JOBS, "tf-ps-job.yaml"), "--backend", "aves2"], { env });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/✗ failed after [\d.]+s {2}tf-ps-demo-.*\n {2}worker-0 exited with code 2/);
+  });
+});
+
+describe("config: flags > environment > ~/.aves2/aves2.cfg", () => {
+  it("--aves2-host and AVES2_HOST replace the file's host, AVES2_TOKEN its token, --namespace its namespace", async () => {
+    const gone = await startAves2TestServer();
+    await gone.close();
+    const { env } = await setup({}, gone.url);
+    const submit = (extra: string[], more: Record<string, string> = {}) =>
+      runCli(["run", "-f", join(JOBS, "horovod-job.yaml"), "--backend", "aves2", "--detach", ...extra], { env: { ...env, ...more } });
+    expect((await submit([])).stderr).toMatch(/^error: cannot reach the AVES2 server at http:\/\/127\.0\.0\.1:\d+\/aves2\/ \(ECONNREFUSED\)/);
+    const byEnv = await submit([], { AVES2_HOST: server!.url });
+    expect(byEnv.code, byEnv.stderr).toBe(0);
+    const byFlag = await submit(["--aves2-host", server!.url, "--namespace", "flag-ns"], { AVES2_HOST: gone.url });
+    expect(byFlag.code, byFlag.stderr).toBe(0);
+    expect(posted().map((p) => p.namespace)).toEqual(["ada-team", "flag-ns"]);
+    const rejected = await submit(["--aves2-host", server!.url], { AVES2_TOKEN: "env-token" });
+    expect(rejected.code).toBe(2);
+    expect(rejected.stderr).toContain("(check api_token (from AVES2_TOKEN)");
+    expect(server!.jobs.size).toBe(2);
   });
 });
 

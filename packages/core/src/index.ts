@@ -53,3 +53,5 @@ export * from "./registry/npm-registry.js";
 export * from "./catalog/remote-catalog.js";
 export * from "./publish/publish.js";
 export * from "./publish/s3-bundles.js";
+export { type ClusterTarget, type KubernetesPlan, kubernetesManifest, manifestText, planKubernetes } from "./backends/kubernetes/plan.js";
+export { validateObjects } from "./backends/kubernetes/validate.js";

@@ -5,3 +5,4 @@ export * from "./s3-server.js";
 export * from "./archives.js";
 export * from "./fault-proxy.js";
 export * from "./k8s-test-server.js";
+export * from "./ports.js";

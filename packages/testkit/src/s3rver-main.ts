@@ -7,6 +7,46 @@
  */
 // @ts-expect-error s3rver ships no types
 import S3rver from "s3rver";
+// @ts-expect-error s3rver ships no types
+import FilesystemStore from "s3rver/lib/stores/filesystem.js";
+
+interface ListOptions {
+  delimiter?: string;
+  prefix?: string;
+  maxKeys?: number;
+  startAfter?: string;
+}
+interface Listed {
+  objects: { key: string }[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+}
+
+/**
+ * s3rver 3.7 does not descend below the first folder when a delimiter is
+ * given, so `prefix/` with only deeper objects lists as empty (real S3 gives
+ * its sub-folders as common prefixes). List everything below the prefix and
+ * roll the deeper keys up into common prefixes here, as S3 does.
+ */
+const listObjects: (this: unknown, bucket: string, options: ListOptions) => Promise<Listed> = FilesystemStore.prototype.listObjects;
+FilesystemStore.prototype.listObjects = async function (this: unknown, bucket: string, options: ListOptions): Promise<Listed> {
+  const { delimiter = "", prefix = "", maxKeys = Number.POSITIVE_INFINITY } = options;
+  if (!delimiter) return listObjects.call(this, bucket, options);
+  const all = await listObjects.call(this, bucket, { ...options, delimiter: "", maxKeys: Number.POSITIVE_INFINITY });
+  const objects: Listed["objects"] = [];
+  const prefixes = new Set<string>();
+  let isTruncated = false;
+  for (const o of all.objects) {
+    const at = o.key.indexOf(delimiter, prefix.length);
+    if (at >= 0) prefixes.add(o.key.slice(0, at + delimiter.length));
+    else if (objects.length < maxKeys) objects.push(o);
+    else {
+      isTruncated = true;
+      break;
+    }
+  }
+  return { objects, commonPrefixes: [...prefixes].sort(), isTruncated };
+};
 
 const [port, dir, ...buckets] = process.argv.slice(2);
 const server = new S3rver({

@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import type { Aves2Plan, RunFlags } from "@aves2/core";
+import type { Aves2Plan, KubernetesPlan, RunFlags } from "@aves2/core";
 import { Command } from "commander";
 import { context } from "../context.js";
 import { json } from "../output/format.js";
@@ -23,17 +23,21 @@ Examples:
       --input train_data_dir=s3://bucket/data/train/ --output result_dir=s3://bucket/out/ \\
       --output checkpoint_dir=s3://bucket/ckpt/ --input validation_data_dir= -o job.yaml
   $ pnpm component render -f job.yaml                    # what a job file would do on this machine
-  $ pnpm component render -f job.yaml --backend aves2    # the job file, checked and normalized`,
+  $ pnpm component render -f job.yaml --backend aves2    # the job file, checked and normalized
+  $ pnpm component render mobilenet-v2 --backend k8s --distribute PYTORCH_DDP --workers 2   # the Kubernetes objects (YAML)`,
       ),
   ).action(async (name: string | undefined, opts: RunFlags & { json?: boolean; python?: string; outFile?: string }) => {
-    const { formatJobFile, prepareRun, toYaml } = await import("@aves2/core");
+    const { formatJobFile, kubernetesManifest, prepareRun, toYaml } = await import("@aves2/core");
     const ctx = await context(opts);
-    const { plan } = await prepareRun(ctx, name, opts);
+    // render contacts no server: Kubernetes plans from the kubeconfig alone (or none)
+    const { plan } = await prepareRun({ ...ctx, offline: true }, name, opts);
     const text = opts.json
       ? json(plan)
       : plan.backend === "aves2" && "jobFile" in plan
         ? formatJobFile((plan as Aves2Plan).jobFile)
-        : toYaml(plan, { lineWidth: 120, noRefs: true });
+        : plan.backend === "kubernetes"
+          ? await kubernetesManifest(plan as KubernetesPlan)
+          : toYaml(plan, { lineWidth: 120, noRefs: true });
     if (!opts.outFile) {
       process.stdout.write(text);
       return;

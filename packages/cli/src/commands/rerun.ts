@@ -5,7 +5,7 @@ import { stateColor } from "../output/style.js";
 
 export function rerunCommand(): Command {
   return new Command("rerun")
-    .description("start an AVES2 job again on its server (the run keeps its id); local runs are started anew with `run`")
+    .description("start an ended run again, keeping its id: an AVES2 job on its server, a Kubernetes run's recorded objects resubmitted; local runs are started anew with `run`")
     .argument("<run-id>", "run id (a unique prefix is enough) or an AVES2 job id")
     .option("-b, --backend <name>", "backend of the run (default: the one its record names; a bare number is an AVES2 job id)")
     .option("--json", "print the run record as JSON")
@@ -22,6 +22,9 @@ export function rerunCommand(): Command {
       }
       const r = await backend.rerun(id);
       if (opts.json) process.stdout.write(json(r));
-      else process.stdout.write(`${r.runId}: ${stateColor(r.state)} (AVES2 job ${r.details.jobId} restarted)   logs: component logs ${r.runId} -f\n`);
+      else {
+        const what = r.details.jobId !== undefined ? `AVES2 job ${r.details.jobId} restarted` : `resubmitted to namespace ${r.details.namespace}`;
+        process.stdout.write(`${r.runId}: ${stateColor(r.state)} (${what})   logs: component logs ${r.runId} -f\n`);
+      }
     });
 }

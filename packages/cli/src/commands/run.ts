@@ -33,7 +33,7 @@ Ctrl-C cancels the run (its process tree is stopped, outputs written so far are 
     const ctx = await context(opts);
     const { plan, spec, backend, launcher, component } = await prepareRun(ctx, name, opts);
     const out = opts.json ? process.stderr : process.stdout;
-    const replicas = "processes" in plan ? (plan.processes as unknown[]).length : 1;
+    const replicas = "processes" in plan ? (plan.processes as unknown[]).length : "replicas" in plan ? (plan.replicas as unknown[]).length : 1;
     const { RunProgress } = await import("../output/progress.js");
     const progress = new RunProgress(out, Boolean(out.isTTY), replicas > 1);
     const { TransferView } = await import("../output/transfer-progress.js");

@@ -154,6 +154,7 @@ describe("status, logs, cancel, delete, rerun, list", () => {
     ]);
     expect((await backend.status("2")).component.name).toBe("someone else's");
 
+    server.setStatus(1, "FINISHED");
     const deleted = await backend.delete(spec.runId);
     expect(deleted.runId).toBe(spec.runId);
     expect(server.requests.at(-1)).toMatchObject({ method: "DELETE", path: "aves_job/1/" });
@@ -190,8 +191,23 @@ describe("status, logs, cancel, delete, rerun, list", () => {
     const { backend } = backendFor(server);
     const spec = seedSpec();
     await backend.submit(backend.plan(spec), spec, { detach: true });
+    server.setStatus(1, "FAILURE");
+    server.failNext(/start_job/, { status: 500, body: JSON.stringify({ detail: "no quota left" }) });
+    await expect(backend.rerun(spec.runId)).rejects.toThrow("the AVES2 server failed the restart of job 1 (HTTP 500): no quota left");
+  });
+
+  it("refuses to restart or delete a job that has not ended, before asking the server to", async () => {
+    server = await startAves2TestServer();
+    const { backend, runsDir } = backendFor(server);
+    const spec = seedSpec();
+    await backend.submit(backend.plan(spec), spec, { detach: true });
     server.setStatus(1, "RUNNING");
-    await expect(backend.rerun(spec.runId)).rejects.toThrow("the AVES2 server failed the restart of job 1 (HTTP 500): job is RUNNING");
+    const message = `AVES2 job 1 is running (RUNNING) (cancel it first: component cancel ${spec.runId})`;
+    await expect(backend.rerun(spec.runId)).rejects.toThrow(`cannot restart ${spec.runId}: ${message}`);
+    await expect(backend.delete(spec.runId)).rejects.toThrow(`cannot delete ${spec.runId}: ${message}`);
+    expect(server.mutations()).toEqual([expect.objectContaining({ method: "POST" })]);
+    expect(server.jobs.has(1)).toBe(true);
+    expect(readdirSync(runsDir)).toEqual([spec.runId]);
   });
 });
 

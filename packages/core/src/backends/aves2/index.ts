@@ -239,9 +239,31 @@ export class Aves2Backend implements Backend<Aves2Plan> {
     return after;
   }
 
-  /** Deletes the job on the server and its record here. */
+  /**
+   * Refuses a job that has not ended, as the local backend does: deleting or
+   * restarting it would drop a running job's pods (and its outputs) unasked.
+   * A job the server no longer has counts as ended.
+   */
+  private async ended(record: RunRecord, client: Aves2Client, verb: string): Promise<RunRecord> {
+    let now: RunRecord;
+    try {
+      now = record.details.serverOnly ? record : await this.refresh(record, client);
+    } catch (e) {
+      if (e instanceof UserError && e.message.includes(`AVES2 job ${record.details.jobId} was not found`)) return record;
+      throw e;
+    }
+    if (!TERMINAL_STATES.includes(now.state)) {
+      throw UserError.of(`cannot ${verb} ${now.runId}: AVES2 job ${now.details.jobId} is ${now.state} (${now.details.status})`, {
+        hint: `cancel it first: component cancel ${now.runId}`,
+      });
+    }
+    return now;
+  }
+
+  /** Deletes the ended job on the server and its record here. */
   async delete(runId: string): Promise<RunRecord> {
-    const { record, client } = await this.locate(runId);
+    const { record: found, client } = await this.locate(runId);
+    const record = await this.ended(found, client, "delete");
     const existed = await client.deleteJob(record.details.jobId as string | number);
     if (!record.details.serverOnly) rmSync(join(this.opts.runsDir, record.runId), { recursive: true, force: true });
     return existed ? record : { ...record, details: { ...record.details, alreadyGone: true } };
@@ -249,7 +271,8 @@ export class Aves2Backend implements Backend<Aves2Plan> {
 
   /** Starts the same job again on the server (AVES2's `start_job`); the run keeps its id. */
   async rerun(runId: string): Promise<RunRecord> {
-    const { record, client } = await this.locate(runId);
+    const { record: found, client } = await this.locate(runId);
+    const record = await this.ended(found, client, "restart");
     await client.startJob(record.details.jobId as string | number);
     const { startedAt: _s, endedAt: _e, reason: _r, exitCode: _x, ...rest } = record;
     const reset: RunRecord = {

@@ -214,17 +214,20 @@ export class KubernetesBackend implements Backend<KubernetesPlan> {
       if (next.state !== live.state || next.reason !== live.reason) {
         live = next;
         const { state, reason, startedAt, endedAt, exitCode } = next;
-        save({ state, ...(reason ? { reason } : {}), ...(startedAt ? { startedAt } : {}), ...(endedAt ? { endedAt } : {}), ...(exitCode !== undefined ? { exitCode } : {}) });
+        // a reason of the past (Unschedulable, an image pull back-off) is no reason any more
+        const { reason: _old, ...rest } = record;
+        record = { ...rest, state, ...(reason ? { reason } : {}), ...(startedAt ? { startedAt } : {}), ...(endedAt ? { endedAt } : {}), ...(exitCode !== undefined ? { exitCode } : {}) };
+        writeRecord(plan.runDir, record);
       }
       if (isTerminal(live.state)) resolveEnd();
     };
     // the primary's kind: for the native engine that is Job, which covers every Job of the run
     const informers = [
-      inform({ api: conn.api, path: resourcePath(plan.primary.kind, ns), labelSelector: selector, signal: ac.signal, stats: this.watchStats, onChange: (o) => {
+      inform({ api: conn.api, path: resourcePath(plan.primary.kind, ns), kind: plan.primary, labelSelector: selector, signal: ac.signal, stats: this.watchStats, onChange: (o) => {
           jobs = o;
           recompute();
         } }),
-      inform({ api: conn.api, path: resourcePath("Pod", ns), labelSelector: selector, signal: ac.signal, stats: this.watchStats, onChange: (o) => {
+      inform({ api: conn.api, path: resourcePath("Pod", ns), kind: { kind: "Pod", apiVersion: "v1" }, labelSelector: selector, signal: ac.signal, stats: this.watchStats, onChange: (o) => {
           pods = o;
           recompute();
         } }),
@@ -298,7 +301,10 @@ export class KubernetesBackend implements Backend<KubernetesPlan> {
     const selector = `${LABEL.runId}=${record.runId}`;
     try {
       const primary = await conn.api.get<K8sObject>(resourcePath(d.primary.kind, d.namespace, d.primary.name));
-      const others = d.daemons.length ? ((await conn.api.request<{ items?: K8sObject[] }>("GET", resourcePath("Job", d.namespace), { query: { labelSelector: selector } })).items ?? []).filter((j) => j.metadata.name !== d.primary.name) : [];
+      // list items of built-in kinds come without their kind
+      const others = d.daemons.length
+        ? ((await conn.api.request<{ items?: K8sObject[] }>("GET", resourcePath("Job", d.namespace), { query: { labelSelector: selector } })).items ?? []).filter((j) => j.metadata.name !== d.primary.name).map((j) => ({ ...j, kind: "Job", apiVersion: "batch/v1" }))
+        : [];
       const pods = (await conn.api.request<{ items?: K8sObject[] }>("GET", resourcePath("Pod", d.namespace), { query: { labelSelector: selector } })).items ?? [];
       return { state: mapState(plan, primary, others, pods), pods };
     } catch (e) {
@@ -341,8 +347,9 @@ export class KubernetesBackend implements Backend<KubernetesPlan> {
       }
     }
     const { state: s, reason, startedAt, endedAt, exitCode } = state;
+    const { reason: _old, ...rest } = record;
     const next: RunRecord = {
-      ...record,
+      ...rest,
       state: s,
       metrics,
       ...(reason ? { reason } : {}),
@@ -378,6 +385,44 @@ export class KubernetesBackend implements Backend<KubernetesPlan> {
     return next;
   }
 
+  /**
+   * Submits the recorded objects again under the same run id (as AVES2's
+   * start_job restarts a job): what is left of the last attempt is deleted
+   * first, and waited for, so that a name still being deleted is not taken
+   * for "already created".
+   */
+  async rerun(runId: string): Promise<RunRecord> {
+    const { dir, record } = this.record(runId);
+    const d = details(record);
+    const plan = record.plan as KubernetesPlan;
+    if (!plan.objects?.length) throw UserError.of(`run ${record.runId} was not submitted from here: there are no recorded objects to submit again`, { hint: "start it anew with `component run`" });
+    const current = isTerminal(record.state) ? record : await this.status(runId);
+    if (!isTerminal(current.state)) throw UserError.of(`run ${record.runId} is still ${current.state}`, { hint: `cancel it first (component cancel ${record.runId}), or wait for it to end` });
+    await validateObjects(plan.objects);
+    const conn = await this.connectTo(d);
+    const data = await this.secretData(plan);
+    try {
+      for (const o of d.objects) await deleteObject(conn.api, d.namespace, o, "Background");
+      const deadline = Date.now() + 60_000;
+      for (const o of d.objects) {
+        while (await conn.api.get(resourcePath(o.kind, d.namespace, o.name))) {
+          if (Date.now() > deadline) throw UserError.of(`${o.kind} ${o.name} of the last attempt is still being deleted`, { hint: "try again in a minute" });
+          await sleep(this.opts.pollMs ?? 500);
+        }
+      }
+      await createAll(conn.api, d.namespace, plan.objects, record.runId, data);
+    } catch (e) {
+      throw apiUserError(e, `rerun ${record.runId}`);
+    }
+    rmSync(join(dir, CANCEL_FILE), { force: true });
+    for (const r of d.replicas) rmSync(logFile(dir, r), { force: true });
+    rmSync(eventsFile(dir), { force: true });
+    const { reason: _r, startedAt: _s, endedAt: _e, exitCode: _x, ...rest } = current;
+    const next: RunRecord = { ...rest, state: "pending", metrics: { epochs: [] }, details: { ...current.details, submittedAt: new Date().toISOString(), attempts: Number(current.details.attempts ?? 1) + 1 } };
+    writeRecord(dir, next);
+    return next;
+  }
+
   async logs(runId: string, opts: { follow: boolean; onLog: (line: LogLine) => void; signal?: AbortSignal }): Promise<void> {
     const { dir, record } = this.record(runId);
     const d = details(record);
@@ -396,11 +441,13 @@ export class KubernetesBackend implements Backend<KubernetesPlan> {
       if (!(e instanceof UserError || e instanceof ApiError)) throw e;
       pods = undefined;
     }
-    if (!conn || !pods || pods.current().length === 0) {
+    // no pods (not yet, or no longer): a run that goes on is waited for with -f; else what `run` saved here
+    if (!conn || !pods || (pods.current().length === 0 && (!opts.follow || isTerminal(record.state) || isTerminal((await this.live(conn, record)).state.state)))) {
       await printSaved(dir, d.replicas, opts.onLog);
       return;
     }
     const c = conn;
+    const cur = record;
     await streamLogs({
       api: c.api,
       namespace: d.namespace,
@@ -408,12 +455,15 @@ export class KubernetesBackend implements Backend<KubernetesPlan> {
       containersOf: (pod) => [plan.pods.find((g) => replicaOf(pod).startsWith(`${g.role}-`))?.container ?? mainReplica(plan.pods).container],
       follow: opts.follow,
       onLine,
-      ended: async () => isTerminal((await this.status(record.runId)).state),
+      // the state only (status() would read the whole log for metrics, every poll)
+      ended: async () => isTerminal((await this.live(c, cur)).state.state),
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(this.opts.pollMs ? { pollMs: this.opts.pollMs } : {}),
     }).catch((e) => {
       throw apiUserError(e, `logs of ${record.runId}`);
     });
+    // the record learns how the run ended
+    if (opts.follow && !opts.signal?.aborted) await this.status(record.runId).catch(() => undefined);
   }
 
   /** Runs in the namespace, found by label: those recorded here as recorded (updated), others from their objects. */

@@ -145,7 +145,11 @@ class ContainerLog {
         const live = this.o.follow && Boolean(cs.state.running);
         await this.read(live, false, signal);
         failures = 0;
-        if (!live) {
+        if (live) {
+          // the container ended (or restarted): look at the pod again before reading on, not in a loop of empty reads
+          await sleep(this.o.pollMs ?? 1000, signal);
+          await this.o.pods.refresh().catch(() => undefined);
+        } else {
           if (!this.o.follow) return;
           if (podDone(pod)) return;
           // terminated but the pod goes on: wait for a restart

@@ -8,7 +8,7 @@ import { buildArgv } from "../../run/argv.js";
 import type { Plan } from "../backend.js";
 import { renderJob } from "./job.js";
 import { renderMPIJob } from "./mpijob.js";
-import { ANNOTATION, baseName, LABEL, labelValue, literal, MANAGED_BY, paramsHash } from "./names.js";
+import { ANNOTATION, baseName, DNS1123_LABEL, LABEL, labelValue, literal, MANAGED_BY, paramsHash } from "./names.js";
 import { renderNative } from "./native.js";
 import type { K8sEngine, KubernetesOptions } from "./options.js";
 import type { JsonObject, K8sObject, KubeflowKind, ObjectRef } from "./objects.js";
@@ -16,6 +16,7 @@ import { renderPyTorchJob } from "./pytorchjob.js";
 import type { PodGroup, RenderContext, Rendered } from "./render-context.js";
 import { podData, type StagingContext, type StagingInput } from "./staging.js";
 import { renderTFJob } from "./tfjob.js";
+import { validateObjects } from "./validate.js";
 
 /** Where and how a run goes, resolved before planning (kubeconfig, flags, API discovery). */
 export interface ClusterTarget {
@@ -91,6 +92,9 @@ export function planKubernetes(spec: RunSpec, options: KubernetesOptions, ctx: K
   const { target } = ctx;
   if (spec.distribute === "TF_PS" && !spec.resources.ps) {
     problems.push({ path: "resources.ps", message: "TF_PS needs parameter servers", hint: "--resource ps.count=1 (and ps.cpu, ps.mem), or a ps role in component.yaml" });
+  }
+  if (!DNS1123_LABEL.test(target.namespace) || target.namespace.length > 63) {
+    problems.push({ path: target.namespaceFrom, message: `"${target.namespace}" is not a valid namespace`, hint: "lower-case letters, digits and '-', at most 63, starting and ending with a letter or digit" });
   }
   const base = baseName(spec.runId);
   const s3Secret = options.createSecret ? `${base}-s3` : options.s3Secret;
@@ -187,11 +191,17 @@ export function manifestText(plan: KubernetesPlan): string {
   const t = plan.target;
   const head = [
     `# run ${plan.runId}: ${plan.spec.component.name} ${plan.spec.component.version}, distribute ${plan.spec.distribute}`,
-    `# namespace: ${t.namespace} (${t.namespaceFrom})${t.context ? `   context: ${t.context}` : ""}${t.server ? `   server: ${t.server}` : ""}`,
+    `# namespace: ${t.namespace} (from: ${t.namespaceFrom})${t.context ? `   context: ${t.context}` : ""}${t.server ? `   server: ${t.server}` : ""}`,
     `# engine: ${t.engine} (${t.engineWhy})`,
     ...(plan.secrets.created.length ? [`# created at submit, with data that is never printed: Secret ${plan.secrets.created.join(", Secret ")}`] : []),
     ...plan.notes.map((n) => `# note: ${n}`),
   ];
   const docs = plan.objects.map((o) => toYaml(o, { lineWidth: -1, noRefs: true }).trimEnd());
   return `${head.join("\n")}\n---\n${docs.join("\n---\n")}\n`;
+}
+
+/** `render`'s output: the objects are checked against the schemas first, exactly as submit checks them. */
+export async function kubernetesManifest(plan: KubernetesPlan): Promise<string> {
+  await validateObjects(plan.objects);
+  return manifestText(plan);
 }

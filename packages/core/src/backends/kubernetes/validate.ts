@@ -109,6 +109,12 @@ async function podTemplateSchema(): Promise<Schema> {
   return props((props(props(tf, "spec"), "tfReplicaSpecs").additionalProperties as Schema), "template");
 }
 
+let templateFn: ValidateFunction | undefined;
+async function templateValidator(): Promise<ValidateFunction> {
+  templateFn ??= (await ajv()).compile(await podTemplateSchema());
+  return templateFn;
+}
+
 /** The top-level fields of the core kinds we render (their pod templates are checked against the full schema). */
 const CORE_FIELDS: Readonly<Record<string, { top: readonly string[]; spec?: readonly string[] }>> = {
   Job: {
@@ -242,7 +248,14 @@ export async function validateObjects(objects: readonly K8sObject[]): Promise<vo
         if (!errors) throw e;
         problems.push(...ajvProblems(o, errors));
       }
-      if (o.kind === "Job") unknownFields(asObj(o.spec)?.template, template, "spec.template", unknown);
+      if (o.kind === "Job") {
+        // kubernetes-models' Quantity takes numbers (the API does not: cpu 0.5 is a 400): check the
+        // pod template against the PodTemplateSpec schema the CRDs embed, which is the API's
+        const fn = await templateValidator();
+        const tpl = asObj(o.spec)?.template;
+        if (tpl !== undefined && !fn(tpl)) problems.push(...ajvProblems(o, fn.errors ?? [], "/spec/template"));
+        unknownFields(tpl, template, "spec.template", unknown);
+      }
     }
     for (const u of unknown) problems.push({ path: where, message: `${u}: unknown field` });
   }

@@ -22,6 +22,8 @@ export interface InformerOptions {
   /** Seconds the server keeps one watch open (it then ends it cleanly; we watch again). */
   readonly timeoutSeconds?: number;
   readonly stats?: WatchStats;
+  /** The kind listed: the API leaves `kind`/`apiVersion` out of list items of built-in kinds, and they are put back. */
+  readonly kind?: { readonly kind: string; readonly apiVersion: string };
 }
 
 interface WatchEvent {
@@ -47,7 +49,8 @@ export async function inform(opts: InformerOptions): Promise<void> {
     });
     stats.lists++;
     items.clear();
-    for (const o of l.items ?? []) items.set(key(o), o);
+    const k = opts.kind;
+    for (const o of l.items ?? []) items.set(key(o), k ? { ...o, kind: o.kind ?? k.kind, apiVersion: o.apiVersion ?? k.apiVersion } : o);
     emit();
     return l.metadata?.resourceVersion ?? "";
   };

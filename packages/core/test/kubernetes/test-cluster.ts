@@ -1,0 +1,80 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type FieldCause, type K8sObj, type K8sTestServer, type K8sTestServerOptions, startK8sTestServer } from "@aves2/testkit";
+import type { LogLine, RunRecord } from "../../src/backends/backend.js";
+import { KubernetesBackend } from "../../src/backends/kubernetes/index.js";
+import type { KubernetesPlan } from "../../src/backends/kubernetes/plan.js";
+import type { KubernetesOptions } from "../../src/backends/kubernetes/options.js";
+import { validateObjects } from "../../src/backends/kubernetes/validate.js";
+import type { K8sObject } from "../../src/backends/kubernetes/objects.js";
+import { UserError } from "../../src/errors.js";
+import { loadComponent } from "../../src/manifest/load.js";
+import type { RunEvent } from "../../src/run/events.js";
+import type { RunRequest } from "../../src/run/request.js";
+import { resolveRun } from "../../src/run/spec.js";
+
+export const tiny = loadComponent(fileURLToPath(new URL("../fixtures/tiny", import.meta.url)));
+
+/** What the API server's admission would say: the backend's own validator, its problems as field causes. */
+export async function admission(o: K8sObj): Promise<FieldCause[]> {
+  try {
+    await validateObjects([o as unknown as K8sObject]);
+    return [];
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return e.problems.map((p) => {
+      const i = p.message.indexOf(": ");
+      return i > 0 ? { field: p.message.slice(0, i), message: p.message.slice(i + 2) } : { message: p.message };
+    });
+  }
+}
+
+/** Fast retries: the policy's shape is the real one, the waits are not. */
+export const FAST_RETRY = { attempts: 5, baseMs: 5, maxMs: 20, maxRetryAfterMs: 2_000 };
+
+export interface Cluster {
+  server: K8sTestServer;
+  dir: string;
+  runsDir: string;
+  env: NodeJS.ProcessEnv;
+  backend: KubernetesBackend;
+  /** Plans a run of the tiny component (no I/O besides discovery). */
+  plan(over?: Partial<RunRequest>, k8s?: KubernetesOptions): Promise<{ plan: KubernetesPlan; spec: ReturnType<typeof resolveRun> }>;
+  /** Submits and waits, collecting what `run` would print. */
+  run(over?: Partial<RunRequest>, k8s?: KubernetesOptions): Promise<{ record: RunRecord; logs: LogLine[]; events: RunEvent[]; plan: KubernetesPlan }>;
+}
+
+let seq = 0;
+
+export async function cluster(opts: K8sTestServerOptions & { namespace?: string } = {}): Promise<Cluster> {
+  const server = await startK8sTestServer({ validate: admission, stepMs: 20, ...opts });
+  const dir = mkdtempSync(join(tmpdir(), "aves2-k8s-"));
+  const kubeconfig = server.writeKubeconfig(dir, opts.namespace ? { namespace: opts.namespace } : {});
+  const env: NodeJS.ProcessEnv = { HOME: dir, KUBECONFIG: kubeconfig, AWS_ACCESS_KEY_ID: "AKIDTEST", AWS_SECRET_ACCESS_KEY: "s3-secret-value-123" };
+  const runsDir = join(dir, "runs");
+  const backend = new KubernetesBackend({ runsDir, libs: [], s3: { region: "us-east-1", pathStyle: true, endpoint: "http://minio.example:9000" }, env, retry: FAST_RETRY, pollMs: 30 });
+  const c: Cluster = {
+    server,
+    dir,
+    runsDir,
+    env,
+    backend,
+    async plan(over = {}, k8s = {}) {
+      const request: RunRequest = { component: "tiny", params: [], inputs: {}, outputs: {}, backend: "kubernetes", cwd: dir, image: "python:3.12-slim", ...over, kubernetes: { stagingImage: "aves2/component-staging:test", ...k8s } };
+      const spec = resolveRun(tiny, request, { now: new Date(Date.UTC(2026, 0, 2, 3, 4, 5 + seq++)), random: Math.random });
+      await backend.prepare(spec, request, { offline: false });
+      return { plan: backend.plan(spec), spec };
+    },
+    async run(over = {}, k8s = {}) {
+      const { plan, spec } = await c.plan(over, k8s);
+      const logs: LogLine[] = [];
+      const events: RunEvent[] = [];
+      const handle = await backend.submit(plan, spec, { onLog: (l) => logs.push(l), onEvent: (e) => events.push(e) });
+      const record = await handle.wait();
+      return { record, logs, events, plan };
+    },
+  };
+  return c;
+}
