@@ -288,6 +288,17 @@ describe("config: flags > environment > ~/.aves2/aves2.cfg", () => {
     expect(rejected.stderr).toContain("(check api_token (from AVES2_TOKEN)");
     expect(server!.jobs.size).toBe(2);
   });
+
+  it("render shows where it would post and the S3 settings, the secret as ***", async () => {
+    const { env } = await setup();
+    const r = await runCli(["render", "-f", join(JOBS, "tf-ps-job.yaml"), "--backend", "aves2", "--json"], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.endpoint).toBe(`${server!.url}api/aves_job/`);
+    expect(plan.payload.storage_config).toEqual({ mode: "OSSFile", config: { ...STORAGE.config, S3SecretAccessKey: "***" } });
+    noSecrets(r.stdout, r.stderr);
+    expect(server!.requests).toEqual([]);
+  });
 });
 
 describe("errors: a clear message, non-zero exit, nothing half-submitted", () => {

@@ -10,12 +10,15 @@ export function runsCommand(): Command {
     .option("-b, --backend <name>", "backend whose runs to list; aves2 asks the server for its jobs (default: every run recorded here, as last seen)")
     .option("-n, --limit <n>", "show at most n runs", "20")
     .option("--json", "print JSON")
+    .option("--context <name>", "with --backend kubernetes: the kubeconfig context (default: the current one)")
+    .option("--namespace <ns>", "with --backend kubernetes: the namespace (default: the context's)")
     .addHelpText("after", "\nExamples:\n  $ pnpm component runs\n  $ pnpm component runs --limit 5 --json")
-    .action(async (opts: { backend?: string; limit: string; json?: boolean }) => {
+    .action(async (opts: { backend?: string; limit: string; json?: boolean; context?: string; namespace?: string }) => {
       const { createBackend, recordedRuns } = await import("@aves2/core");
       const ctx = await context();
       const limit = Math.max(1, Number.parseInt(opts.limit, 10) || 20);
-      const records = (opts.backend ? await createBackend(opts.backend, ctx).list() : await recordedRuns(ctx)).slice(0, limit);
+      const kubernetes = { ...(opts.context ? { context: opts.context } : {}), ...(opts.namespace ? { namespace: opts.namespace } : {}) };
+      const records = (opts.backend ? await createBackend(opts.backend, { ...ctx, kubernetes }).list() : await recordedRuns(ctx)).slice(0, limit);
       if (opts.json) {
         process.stdout.write(json(records.map(({ plan: _p, ...r }) => r)));
         return;

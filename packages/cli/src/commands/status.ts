@@ -25,6 +25,8 @@ export function statusCommand(): Command {
         `created: ${r.createdAt}   duration: ${duration(elapsed(r.startedAt, r.endedAt))}${r.exitCode !== undefined ? `   exit code: ${r.exitCode}` : ""}`,
         `params: ${Object.entries(r.spec.params).map(([k, v]) => `${k}=${v}`).join(" ")}`,
       ];
+      const k8s = r.backend === "kubernetes" ? (r.details as { namespace?: string; context?: string; primary?: { kind: string; name: string } }) : undefined;
+      if (k8s?.primary) out.push(`Kubernetes: ${k8s.primary.kind} ${k8s.primary.name}   namespace: ${k8s.namespace}${k8s.context ? `   context: ${k8s.context}` : ""}`);
       if (r.details.jobId !== undefined) out.push(`AVES2 job: ${r.details.jobId} (${r.details.status}) on ${r.details.host}${r.details.namespace ? `   namespace: ${r.details.namespace}` : ""}`);
       if (r.metrics.epochs.length) {
         const keys = [...new Set(r.metrics.epochs.flatMap((e) => Object.keys(e)))].filter((k) => k !== "epochs");

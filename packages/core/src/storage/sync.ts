@@ -81,6 +81,8 @@ export async function pullTree(remote: RemoteTree, dir: string, opts: PullOption
 export async function pullObjects(remote: RemoteTree, files: readonly RemoteObject[], dir: string, opts: PullOptions, started = Date.now()): Promise<SyncResult> {
   const t = opts.tracker;
   t?.totals(files.length, files.reduce((n, f) => n + f.size, 0));
+  // a folder that is new has no files to compare with: no need to look at each one
+  const fresh = (await stat(dir).catch(() => undefined)) === undefined;
   await mkdir(dir, { recursive: true });
   const made = new Set<string>([dir]);
   const ensureDir = async (d: string) => {
@@ -96,7 +98,7 @@ export async function pullObjects(remote: RemoteTree, files: readonly RemoteObje
   await forEachLimited(bySizeDesc(files), opts.concurrency ?? FILE_CONCURRENCY, async (obj) => {
     const dest = join(dir, obj.rel);
     await ensureDir(dirname(dest));
-    let fresh = false;
+    let fetched = false;
     const get = async (to: string) => {
       let got = 0;
       try {
@@ -121,12 +123,12 @@ export async function pullObjects(remote: RemoteTree, files: readonly RemoteObje
           await opts.cache.discard(scratch);
           throw e;
         }
-        fresh = true;
+        fetched = true;
       }
-      await rm(dest, { force: true });
+      if (!fresh) await rm(dest, { force: true });
       await materialize(cached, dest, Boolean(opts.writable));
     } else {
-      const s = await stat(dest).catch(() => undefined);
+      const s = fresh ? undefined : await stat(dest).catch(() => undefined);
       const same = s?.isFile() && s.size === obj.size && obj.lastModified && Math.abs(s.mtimeMs - obj.lastModified.getTime()) < 1000;
       if (!same) {
         const scratch = `${dest}.aves2-part`;
@@ -138,10 +140,10 @@ export async function pullObjects(remote: RemoteTree, files: readonly RemoteObje
           throw e;
         }
         if (obj.lastModified) await utimes(dest, obj.lastModified, obj.lastModified);
-        fresh = true;
+        fetched = true;
       }
     }
-    if (fresh) {
+    if (fetched) {
       moved++;
       bytes += obj.size;
       t?.fileDone();

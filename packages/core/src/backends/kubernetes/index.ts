@@ -263,7 +263,10 @@ export class KubernetesBackend implements Backend<KubernetesPlan> {
         ac.abort();
         throw apiUserError(first, `following ${plan.runId}`);
       }
-      await Promise.race([streaming, sleep(30_000)]);
+      // the last lines have a while to arrive; the timer must not keep the process alive after that
+      const drained = new AbortController();
+      await Promise.race([streaming, sleep(30_000, drained.signal)]);
+      drained.abort();
       ac.abort();
       await Promise.all(informers);
       await Promise.all([...logs.values(), events].map((s) => new Promise((r) => s.end(r))));

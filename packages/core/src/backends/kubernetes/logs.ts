@@ -193,7 +193,9 @@ export async function streamLogs(o: LogStreamOptions): Promise<void> {
       if (!o.follow || ac.signal.aborted) break;
       if (await o.ended()) {
         // give the streams a moment to drain what the containers printed last
-        await Promise.race([Promise.all(running.values()), sleep(5_000)]);
+        const drained = new AbortController();
+        await Promise.race([Promise.all(running.values()), sleep(5_000, drained.signal)]);
+        drained.abort();
         await o.pods.refresh().catch(() => undefined);
         break;
       }

@@ -3,7 +3,7 @@ import type { Problem } from "../../errors.js";
 import type { S3Settings } from "../../storage/s3/settings.js";
 import { type DataUri, formatUri } from "../../storage/uri.js";
 import type { RunSpec } from "../../run/spec.js";
-import { dnsLabel } from "./names.js";
+import { dnsLabel, literal } from "./names.js";
 import type { JsonObject } from "./objects.js";
 
 /**
@@ -38,13 +38,32 @@ export const VOLUMES = { code: "aves2-code", data: "aves2-data", output: "aves2-
 export const EXIT_CODE_FILE = `${PATHS.run}/exit-code`;
 export const TRAIN_LOG_DIR = `${PATHS.run}/logs`;
 
-/** The exit code is written last (renamed into place), after the log is complete. */
-export const TRAIN_WRAPPER = `mkdir -p ${TRAIN_LOG_DIR}; { "$@"; echo $? > ${EXIT_CODE_FILE}.tmp; } 2>&1 | tee -a ${TRAIN_LOG_DIR}/train.log; mv ${EXIT_CODE_FILE}.tmp ${EXIT_CODE_FILE}; exit \`cat ${EXIT_CODE_FILE}\``;
+/** Touched every 10 s while the training container lives: a container killed outright (OOM) writes no exit code. */
+export const ALIVE_FILE = `${PATHS.run}/alive`;
 
-/** Waits for the training container's exit code, then saves every (dir, uri) pair given as arguments. */
+/** The exit code is written last (renamed into place), after the log is complete. */
+export const TRAIN_WRAPPER = `mkdir -p ${TRAIN_LOG_DIR}; (while :; do touch ${ALIVE_FILE}; sleep 10; done) & { "$@"; echo $? > ${EXIT_CODE_FILE}.tmp; } 2>&1 | tee -a ${TRAIN_LOG_DIR}/train.log; mv ${EXIT_CODE_FILE}.tmp ${EXIT_CODE_FILE}; exit \`cat ${EXIT_CODE_FILE}\``;
+
+/**
+ * Waits for the training container's exit code, then saves every (dir, uri)
+ * pair given as arguments. As for local runs, the completion marker is
+ * written only when training succeeded (what failed is still uploaded). A
+ * training container killed outright (out of memory) writes no exit code: its
+ * heartbeat going stale for a minute ends the wait instead.
+ */
 export function uploaderScript(guardEnv: string | undefined): string {
   const guard = guardEnv ? `if [ "\${${guardEnv}:-0}" != 0 ]; then exit 0; fi; ` : "";
-  return `${guard}while [ ! -f ${EXIT_CODE_FILE} ]; do sleep 2; done; rc=0; while [ $# -gt 1 ]; do component storage sync "$1" "$2" || rc=1; shift 2; done; exit $rc`;
+  const gone = `[ -n "\`find ${ALIVE_FILE} -mmin +1 2>/dev/null\`" ]`;
+  return (
+    `${guard}while [ ! -f ${EXIT_CODE_FILE} ]; do if ${gone}; then echo "stage-out: the training container ended without an exit code (killed?); uploading what it wrote" >&2; break; fi; sleep 2; done; ` +
+    `m=; if [ -f ${EXIT_CODE_FILE} ] && [ "\`cat ${EXIT_CODE_FILE}\`" = 0 ]; then m=--marker; fi; ` +
+    `rc=0; while [ $# -gt 1 ]; do component storage sync $m "$1" "$2" || rc=1; shift 2; done; exit $rc`
+  );
+}
+
+/** Kubernetes expands $(VAR) in command and args: every argument (URIs, paths) reaches the shell as written. */
+function args(...argv: string[]): string[] {
+  return argv.map(literal);
 }
 
 const COPY_CODE = `set -e; src="$1"; shift; cp -R "$src/." ${PATHS.code}/; for lib in "$@"; do cp -R "$lib" ${PATHS.code}/; done`;
@@ -155,16 +174,16 @@ export function podData(spec: RunSpec, ctx: StagingContext, problems: Problem[])
         hint: "upload it (component storage sync <dir> s3://bucket/code/) and pass --code s3://bucket/code/, or use pvc://, hostpath://, nfs://",
       });
     }
-    initContainers.push({ name: "stage-code", image: ctx.stagingImage, command: ["sh", "-c", COPY_CODE, "stage-code", inImage ?? code.path, ...libs], volumeMounts: [codeMount], resources: STAGING_RESOURCES });
+    initContainers.push({ name: "stage-code", image: ctx.stagingImage, command: args("sh", "-c", COPY_CODE, "stage-code", inImage ?? code.path, ...libs), volumeMounts: [codeMount], resources: STAGING_RESOURCES });
   } else if (code.scheme === "s3") {
     needsS3Secret = true;
-    initContainers.push({ name: "stage-code", image: ctx.stagingImage, command: ["sh", "-c", SYNC_CODE, "stage-code", formatUri(code), ...libs], ...stageEnv(), volumeMounts: [codeMount], resources: STAGING_RESOURCES });
+    initContainers.push({ name: "stage-code", image: ctx.stagingImage, command: args("sh", "-c", SYNC_CODE, "stage-code", formatUri(code), ...libs), ...stageEnv(), volumeMounts: [codeMount], resources: STAGING_RESOURCES });
   } else {
     const v = volumeFor(code, true);
     initContainers.push({
       name: "stage-code",
       image: ctx.stagingImage,
-      command: ["sh", "-c", COPY_CODE, "stage-code", `${PATHS.mnt}/code`, ...libs],
+      command: args("sh", "-c", COPY_CODE, "stage-code", `${PATHS.mnt}/code`, ...libs),
       volumeMounts: [codeMount, { name: v.volume, mountPath: `${PATHS.mnt}/code`, readOnly: true, ...(v.subPath ? { subPath: v.subPath } : {}) }],
       resources: STAGING_RESOURCES,
     });
@@ -190,7 +209,7 @@ export function podData(spec: RunSpec, ctx: StagingContext, problems: Problem[])
       initContainers.push({
         name: dnsLabel("stage-in", input.name, containerNames),
         image: ctx.stagingImage,
-        command: ["component", "storage", "sync", formatUri(uri), dir],
+        command: args("component", "storage", "sync", formatUri(uri), dir),
         ...stageEnv(),
         volumeMounts: [{ name: VOLUMES.data, mountPath: PATHS.data }],
         resources: STAGING_RESOURCES,
@@ -209,7 +228,7 @@ export function podData(spec: RunSpec, ctx: StagingContext, problems: Problem[])
       initContainers.push({
         name: dnsLabel("stage-in", input.name, containerNames),
         image: ctx.stagingImage,
-        command: ["cp", "-R", inImage, dir],
+        command: args("cp", "-R", inImage, dir),
         volumeMounts: [{ name: VOLUMES.data, mountPath: PATHS.data }],
         resources: STAGING_RESOURCES,
       });
@@ -266,7 +285,7 @@ export function uploaderContainer(data: PodData, ctx: StagingContext, guardEnv: 
   return {
     name: "stage-out",
     image: ctx.stagingImage,
-    command: ["sh", "-c", uploaderScript(guardEnv), "stage-out", ...data.uploads.flatMap((u) => [u.dir, u.uri])],
+    command: args("sh", "-c", uploaderScript(guardEnv), "stage-out", ...data.uploads.flatMap((u) => [u.dir, u.uri])),
     env: [...(guardEnv && guardSource ? [{ name: guardEnv, valueFrom: guardSource }] : []), ...s3Env(ctx.s3)],
     ...(ctx.s3Secret ? { envFrom: [{ secretRef: { name: ctx.s3Secret } }] } : {}),
     volumeMounts: [

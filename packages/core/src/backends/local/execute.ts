@@ -158,6 +158,8 @@ async function runReplicas(
   const port = plan.processes.some((p) => p.env.MASTER_PORT === "auto") ? String(await freePort()) : undefined;
   const events = createWriteStream(eventsFile(plan.runDir), { flags: "a" });
   const logs: WriteStream[] = [];
+  // the rank that failed first: the others are then stopped by us, and their SIGTERM is not the run's error
+  let firstFailed: string | undefined;
   const exits = plan.processes.map((proc) => {
     const argv = python ? [python, ...proc.argv.slice(1)] : [...proc.argv];
     const env = { ...process.env, ...proc.env, ...(port && proc.env.MASTER_PORT === "auto" ? { MASTER_PORT: port } : {}) };
@@ -189,8 +191,12 @@ async function runReplicas(
       ),
     );
     return new Promise<{ replica: string; code: number | null; signal: NodeJS.Signals | null; lastErr: string[]; error?: Error }>((res) => {
-      child.once("error", (error) => res({ replica: proc.replica, code: null, signal: null, lastErr, error }));
+      child.once("error", (error) => {
+        firstFailed ??= proc.replica;
+        res({ replica: proc.replica, code: null, signal: null, lastErr, error });
+      });
       child.once("exit", (code, signal) => {
+        if (code !== 0) firstFailed ??= proc.replica;
         // a failed rank takes the others down with it: they would otherwise wait forever on a collective
         if (code !== 0) for (const [r, c] of children) if (r !== proc.replica && c.pid && c.exitCode === null) killGroup(c.pid, "SIGTERM");
         void streamsClosed.then(() => res({ replica: proc.replica, code, signal, lastErr }));
@@ -201,8 +207,7 @@ async function runReplicas(
   const results = await Promise.all(exits);
   await Promise.all([...logs, events].map((s) => new Promise((res) => s.end(res))));
 
-  const failed = results.find((r) => r.error || r.code !== 0);
-  const main = results[0]!;
+  const failed = results.find((r) => r.replica === firstFailed) ?? results.find((r) => r.error || r.code !== 0);
   if (!failed) return { exitCode: 0 };
   const why = failed.error
     ? `could not start ${plan.processes[0]!.argv[0]}: ${failed.error.message}`
@@ -210,7 +215,7 @@ async function runReplicas(
       ? `killed by ${failed.signal}${failed.signal === "SIGKILL" ? " (out of memory?)" : ""}`
       : `exited with code ${failed.code}`;
   const tail = failed.lastErr.length ? `: ${failed.lastErr[failed.lastErr.length - 1]}` : "";
-  return { exitCode: main.code, failure: `${failed.replica} ${why}${tail}` };
+  return { exitCode: failed.code, failure: `${failed.replica} ${why}${tail}` };
 }
 
 function detailsBase(plan: LocalPlan, python: string | undefined): Record<string, unknown> {

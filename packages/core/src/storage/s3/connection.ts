@@ -4,6 +4,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { Limiter } from "../pool.js";
 import { findCredentials } from "./credentials.js";
 import { endpointName, type S3Settings } from "./settings.js";
+import type { WireTarget } from "./wire.js";
 
 export type S3Sdk = typeof import("@aws-sdk/client-s3");
 
@@ -16,6 +17,8 @@ export interface S3Connection {
   readonly credentialSource: string;
   /** Requests on the wire at once, across every transfer of this connection. */
   readonly requests: Limiter;
+  /** What object GETs and PUTs need to go without the SDK (see wire.ts). */
+  readonly wire: WireTarget;
 }
 
 /** Requests in flight per endpoint; sockets are kept above it so none waits for one. */
@@ -45,6 +48,7 @@ async function open(settings: S3Settings, env: NodeJS.ProcessEnv): Promise<S3Con
   const [sdk, creds] = await Promise.all([import("@aws-sdk/client-s3"), findCredentials(settings, env)]);
   const quiet = { debug() {}, info() {}, warn() {}, error() {}, trace() {} };
   const agent = { keepAlive: true, maxSockets: MAX_REQUESTS * 2 };
+  const wireAgents = { http: new HttpAgent(agent), https: new HttpsAgent(agent) };
   const client = new sdk.S3Client({
     region: settings.region,
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
@@ -64,5 +68,13 @@ async function open(settings: S3Settings, env: NodeJS.ProcessEnv): Promise<S3Con
       logger: quiet,
     },
   });
-  return { sdk, client, settings, endpoint: endpointName(settings), credentialSource: creds.source, requests: new Limiter(MAX_REQUESTS) };
+  return {
+    sdk,
+    client,
+    settings,
+    endpoint: endpointName(settings),
+    credentialSource: creds.source,
+    requests: new Limiter(MAX_REQUESTS),
+    wire: { settings, agents: wireAgents, credentials: creds.provider },
+  };
 }

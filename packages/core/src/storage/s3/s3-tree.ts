@@ -12,6 +12,7 @@ import { IntegrityError, type RetryPolicy, transferPolicy } from "../retry.js";
 import type { S3Connection } from "./connection.js";
 import { explainS3Error } from "./errors.js";
 import { send } from "./request.js";
+import { header, objectRequest } from "./wire.js";
 
 const MiB = 1024 * 1024;
 /** Files at least this big are uploaded in parts (as aws-cli does). */
@@ -102,14 +103,13 @@ export class S3Tree implements RemoteTree {
   }
 
   private async downloadWhole(obj: RemoteObject, file: string, onBytes: (n: number) => void): Promise<{ verified: boolean }> {
-    const { GetObjectCommand } = this.conn.sdk;
     const parts = multipartCount(obj.etag);
     const partSize = parts ? inferPartSize(obj.size, parts) : undefined;
     return this.req(this.uri(obj.rel), async () => {
       let got = 0;
       try {
-        const res = await this.conn.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + obj.rel }));
-        this.checkSame(obj, res.ETag);
+        const res = await objectRequest(this.conn.wire, { method: "GET", bucket: this.bucket, key: this.prefix + obj.rel });
+        this.checkSame(obj, header(res, "etag"));
         const hasher = new StreamHasher(partSize);
         const count = new Transform({
           transform(chunk: Buffer, _enc, cb) {
@@ -119,10 +119,11 @@ export class S3Tree implements RemoteTree {
             cb(null, chunk);
           },
         });
-        await pipeline(res.Body as Readable, count, createWriteStream(file));
+        await pipeline(res, count, createWriteStream(file));
         if (got !== obj.size) throw new IntegrityError(`got ${got} bytes of ${obj.size}`);
         const h = hasher.finish();
-        const facts: ObjectFacts = { size: obj.size, etag: obj.etag, ...(res.Metadata?.md5 ? { md5: res.Metadata.md5 } : {}), kms: res.ServerSideEncryption === "aws:kms" };
+        const md5 = header(res, "x-amz-meta-md5");
+        const facts: ObjectFacts = { size: obj.size, etag: obj.etag, ...(md5 ? { md5 } : {}), kms: header(res, "x-amz-server-side-encryption") === "aws:kms" };
         const ok = matchesObject(facts, { md5: h.md5, parts: h.parts, ...(partSize ? { partSize } : {}) });
         if (ok === false) throw new IntegrityError("checksum mismatch");
         return { verified: ok === true };
@@ -134,7 +135,7 @@ export class S3Tree implements RemoteTree {
   }
 
   private async downloadRanges(obj: RemoteObject, file: string, onBytes: (n: number) => void): Promise<{ verified: boolean }> {
-    const { GetObjectCommand, HeadObjectCommand } = this.conn.sdk;
+    const { HeadObjectCommand } = this.conn.sdk;
     const key = this.prefix + obj.rel;
     const uri = this.uri(obj.rel);
     const head = await this.req(uri, () => this.conn.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
@@ -161,8 +162,13 @@ export class S3Tree implements RemoteTree {
           const buf = await this.req(uri, async () => {
             let got = 0;
             try {
-              const res = await this.conn.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${end}`, IfMatch: head.ETag }));
-              const b = await readAll(res.Body as Readable, (k) => {
+              const res = await objectRequest(this.conn.wire, {
+                method: "GET",
+                bucket: this.bucket,
+                key,
+                headers: { range: `bytes=${start}-${end}`, ...(head.ETag ? { "if-match": head.ETag } : {}) },
+              });
+              const b = await readAll(res, (k) => {
                 got += k;
                 onBytes(k);
               });
@@ -210,26 +216,23 @@ export class S3Tree implements RemoteTree {
   }
 
   private async putBody(rel: string, body: Buffer, sum: Buffer, contentType: string | undefined): Promise<void> {
-    const { PutObjectCommand } = this.conn.sdk;
     const hex = sum.toString("hex");
     await this.req(this.uri(rel), async () => {
-      const res = await this.conn.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: this.prefix + rel,
-          Body: body,
-          ContentLength: body.length,
-          ContentMD5: sum.toString("base64"),
-          Metadata: { md5: hex },
-          ...(contentType ? { ContentType: contentType } : {}),
-        }),
-      );
-      if (res.ServerSideEncryption !== "aws:kms" && res.ETag && normalizeEtag(res.ETag) !== hex) throw new IntegrityError(`the server stored ETag ${normalizeEtag(res.ETag)}, expected ${hex}`);
+      const res = await objectRequest(this.conn.wire, {
+        method: "PUT",
+        bucket: this.bucket,
+        key: this.prefix + rel,
+        body,
+        headers: { "content-md5": sum.toString("base64"), "x-amz-meta-md5": hex, ...(contentType ? { "content-type": contentType } : {}) },
+      });
+      res.resume();
+      const etag = header(res, "etag");
+      if (header(res, "x-amz-server-side-encryption") !== "aws:kms" && etag && normalizeEtag(etag) !== hex) throw new IntegrityError(`the server stored ETag ${normalizeEtag(etag)}, expected ${hex}`);
     });
   }
 
   private async uploadParts(file: string, rel: string, size: number, onBytes: (n: number) => void): Promise<{ md5: string }> {
-    const { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand } = this.conn.sdk;
+    const { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand } = this.conn.sdk;
     const key = this.prefix + rel;
     const uri = this.uri(rel);
     const partSize = partSizeFor(size);
@@ -256,13 +259,20 @@ export class S3Tree implements RemoteTree {
           whole.add(i, buf);
           partMd5s[i] = sum;
           const res = await this.req(uri, async () => {
-            const r = await this.conn.client.send(
-              new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: i + 1, Body: buf, ContentLength: len, ContentMD5: sum.toString("base64") }),
-            );
-            if (r.ETag && normalizeEtag(r.ETag) !== sum.toString("hex")) throw new IntegrityError(`part ${i + 1} stored with ETag ${normalizeEtag(r.ETag)}`);
-            return r;
+            const r = await objectRequest(this.conn.wire, {
+              method: "PUT",
+              bucket: this.bucket,
+              key,
+              query: { partNumber: String(i + 1), uploadId },
+              body: buf,
+              headers: { "content-md5": sum.toString("base64") },
+            });
+            r.resume();
+            const etag = header(r, "etag");
+            if (etag && normalizeEtag(etag) !== sum.toString("hex")) throw new IntegrityError(`part ${i + 1} stored with ETag ${normalizeEtag(etag)}`);
+            return etag;
           });
-          parts[i] = { ETag: res.ETag ?? `"${sum.toString("hex")}"`, PartNumber: i + 1 };
+          parts[i] = { ETag: res ?? `"${sum.toString("hex")}"`, PartNumber: i + 1 };
           sent += len;
           onBytes(len);
         },
