@@ -5,7 +5,8 @@
 // as a user would call it. A benchmark, not a test: it prints one table and
 // whether each target is met (≥ 2× aws on the small files, ≥ aws on the large one).
 //
-// BENCH_SMALL_FILES, BENCH_LARGE_MB: smaller sizes for a quick look.
+// BENCH_SMALL_FILES, BENCH_LARGE_MB: smaller sizes for a quick look; BENCH_REPEAT
+// (default 3): runs of each, the median is reported.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, mkdirSync, openSync, readdirSync, rmSync, statSync, writeSync, closeSync } from "node:fs";
@@ -88,11 +89,6 @@ async function tree(dir) {
   return out;
 }
 
-async function same(a, b) {
-  const [x, y] = [await tree(a), await tree(b)];
-  return x.size === y.size && [...x].every(([k, v]) => y.get(k) === v);
-}
-
 const work = join(tmpdir(), `aves2-bench-staging-${process.pid}`);
 mkdirSync(work, { recursive: true });
 const server = await startS3Server({ buckets: ["bench"], dir: join(work, "s3rver") });
@@ -138,7 +134,9 @@ const tools = [
     : { name: "rclone copy", missing: "not installed (apt-get install -y rclone)" },
 ];
 
-console.log(`bench staging: ${SMALL_FILES} files of ${SMALL_KB} KB and one ${LARGE_MB} MB file, s3rver at ${endpoint}, Node ${process.version}, ${new Date().toISOString()}`);
+console.log(
+  `bench staging: ${SMALL_FILES} files of ${SMALL_KB} KB and one ${LARGE_MB} MB file, s3rver at ${endpoint}, median of ${Number(process.env.BENCH_REPEAT ?? 3)} runs each, Node ${process.version}, ${new Date().toISOString()}`,
+);
 for (const t of tools) if (t.missing) console.log(`  ${t.name}: ${t.missing}; its rows are left out`);
   else if (t.version) console.log(`  ${t.name}: ${t.version}`);
 
@@ -148,35 +146,57 @@ const sets = [
   { name: `1 × ${LARGE_MB} MB`, dir: data.large, key: "large", files: 1, bytes: LARGE_MB * MB },
 ];
 
-const results = []; // { tool, set, dir, seconds, ok }
+// each measurement REPEAT times, the tools taking turns, so that a busy machine slows all of them alike; the median counts
+const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 3));
+const runs = []; // { tool, set, direction, seconds?, error? }
 try {
   for (const set of sets) {
-    for (const [i, t] of tools.entries()) {
-      if (t.missing) continue;
-      const prefix = `t${i}/${set.key}`;
-      const into = join(work, "down", `t${i}`, set.key);
-      for (const [direction, go] of [
-        ["stage-out ↑", () => t.up(set.dir, prefix)],
-        ["stage-in ↓", () => t.down(prefix, into)],
-      ]) {
-        let seconds;
-        let error;
-        try {
-          seconds = await go();
-        } catch (e) {
-          error = e.message.split("\n").filter((l) => l.trim() && !/NOTICE/.test(l)).at(-1)?.slice(0, 160);
+    const want = await tree(set.dir);
+    for (let rep = 1; rep <= REPEAT; rep++) {
+      for (const [i, t] of tools.entries()) {
+        if (t.missing) continue;
+        const prefix = `t${i}/r${rep}/${set.key}`;
+        const into = join(work, "down", `t${i}`, `r${rep}`, set.key);
+        for (const [direction, go] of [
+          ["stage-out ↑", () => t.up(set.dir, prefix)],
+          ["stage-in ↓", () => t.down(prefix, into)],
+        ]) {
+          const r = { tool: t.name, set, direction };
+          try {
+            r.seconds = await go();
+          } catch (e) {
+            r.error = e.message.split("\n").filter((l) => l.trim() && !/NOTICE/.test(l)).at(-1)?.slice(0, 160);
+          }
+          runs.push(r);
+          process.stderr.write(`  ${set.name} ${direction} ${t.name} (${rep}/${REPEAT}): ${r.seconds ? `${r.seconds.toFixed(2)} s` : `failed: ${r.error}`}\n`);
         }
-        results.push({ tool: t.name, set, direction, seconds, error });
-        process.stderr.write(`  ${set.name} ${direction} ${t.name}: ${seconds ? `${seconds.toFixed(2)} s` : `failed: ${error}`}\n`);
+        const got = await tree(into).catch(() => new Map());
+        if (got.size !== want.size || ![...want].every(([k, v]) => got.get(k) === v)) {
+          const r = runs.findLast((x) => x.tool === t.name && x.set === set && x.direction === "stage-in ↓");
+          r.error ??= "downloaded data differs";
+          delete r.seconds;
+        }
+        rmSync(into, { recursive: true, force: true });
       }
-      const ok = await same(set.dir, into).catch(() => false);
-      if (!ok) results.filter((r) => r.tool === t.name && r.set === set && r.direction === "stage-in ↓").forEach((r) => (r.error ??= "downloaded data differs"));
-      rmSync(into, { recursive: true, force: true });
     }
   }
 } finally {
   await server.stop();
   rmSync(work, { recursive: true, force: true });
+}
+
+/** One row per tool, set and direction: the median time, or the first error. */
+const results = [];
+for (const set of sets) {
+  for (const direction of ["stage-out ↑", "stage-in ↓"]) {
+    for (const t of tools) {
+      const mine = runs.filter((r) => r.tool === t.name && r.set === set && r.direction === direction);
+      if (!mine.length) continue;
+      const failed = mine.find((r) => r.error);
+      const times = mine.map((r) => r.seconds).sort((a, b) => a - b);
+      results.push(failed ? { tool: t.name, set, direction, error: failed.error } : { tool: t.name, set, direction, seconds: times[Math.floor(times.length / 2)], all: times });
+    }
+  }
 }
 
 const ours = (set, direction) => results.find((r) => r.tool === tools[0].name && r.set === set && r.direction === direction);
@@ -189,7 +209,7 @@ for (const set of sets) {
     for (const r of results.filter((x) => x.set === set && x.direction === direction)) {
       const rate = r.seconds ? `${(set.files / r.seconds).toFixed(set.files > 1 ? 0 : 2)} files/s, ${(set.bytes / MB / r.seconds).toFixed(1)} MB/s` : "-";
       const vsAws = r.seconds && base?.seconds ? `${(base.seconds / r.seconds).toFixed(2)}×` : "-";
-      rows.push([set.name, direction, r.tool, r.seconds ? `${r.seconds.toFixed(2)} s` : r.error, rate, vsAws]);
+      rows.push([set.name, direction, r.tool, r.seconds ? `${r.seconds.toFixed(2)} s` : r.error, rate, vsAws, r.all ? r.all.map((x) => x.toFixed(2)).join(" ") : ""]);
     }
     const o = ours(set, direction);
     const need = set.files > 1 ? 2 : 1;
@@ -199,7 +219,7 @@ for (const set of sets) {
     } else verdicts.push(`${set.name} ${direction}: no comparison (${o?.error ?? base?.error ?? "aws s3 sync missing"})`);
   }
 }
-const head = ["data", "direction", "tool", "wall", "rate", "speed vs aws"];
+const head = ["data", "direction", "tool", "wall (median)", "rate", "speed vs aws", "all runs (s)"];
 const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
 const line = (r) => `| ${r.map((c, i) => String(c).padEnd(w[i])).join(" | ")} |`;
 console.log(line(head));

@@ -105,6 +105,7 @@ describe("component run --backend kubernetes, against the Kubernetes API test se
     const status = await runCli(["status", runId], { env });
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toContain(`${runId}  running`);
+    expect(status.stdout).toContain(`Kubernetes: PyTorchJob ${job}   namespace: default   context: test-cluster`);
 
     const follower = startCli(["logs", runId, "-f"], { env });
     const done = collectOutput(follower);

@@ -13,7 +13,7 @@ import { REPO, runCli, tempDir } from "./cli.js";
 /** A catalog with `tfps` (TF_PS without a ps role) and `cpuonly` (no gpu image). */
 const K8S_CATALOG = fileURLToPath(new URL("./fixtures/k8s-catalog", import.meta.url));
 
-type Obj = { kind: string; apiVersion: string; metadata: { name: string; namespace: string }; spec?: Record<string, any> };
+type Obj = { kind: string; apiVersion: string; metadata: { name: string; namespace: string }; spec?: Record<string, unknown> };
 
 let home: string;
 let runs: string;

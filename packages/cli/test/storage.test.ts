@@ -2,7 +2,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
-import { type CliResult, type S3TestServer, S3_TEST_KEY, S3_TEST_SECRET, startS3Server } from "@aves2/testkit";
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { type CliResult, REPO, type S3TestServer, S3_TEST_KEY, S3_TEST_SECRET, startS3Server, waitFor } from "@aves2/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, tempDir } from "./cli.js";
 
@@ -125,4 +127,45 @@ describe("component storage sync and ls", () => {
       expect(r.stdout + r.stderr).not.toMatch(/wrong-secret-value|AKIAWRONGKEY|S3RVER/);
     }
   });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, "127.0.0.1", () => {
+      const a = srv.address();
+      srv.close(() => resolve(typeof a === "object" && a ? a.port : 0));
+    });
+  });
+}
+
+describe("pnpm s3:dev", () => {
+  it("starts a local S3 server with the sample datasets and says what to export", async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [join(REPO, "scripts/s3-dev.mjs")], {
+      env: { ...process.env, S3_DEV_PORT: String(port), S3_DEV_DIR: tempDir("aves2-s3-dev-") },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout!.on("data", (d) => (out += d));
+    child.stderr!.on("data", (d) => (out += d));
+    try {
+      await waitFor(() => out.includes("Ctrl-C stops it"), 60_000);
+      expect(out).toMatch(/s3:\/\/aves2\/datasets\/digits\/: 1797 files uploaded, 0 already there/);
+      const exported = /export (.+)/.exec(out)![1]!;
+      const env = Object.fromEntries(exported.split(" ").map((kv) => kv.split("=") as [string, string]));
+      expect(env.AWS_ENDPOINT_URL).toBe(`http://127.0.0.1:${port}`);
+      expect(out).toContain("pnpm component run mobilenet-v2 --set epochs=1");
+      // the printed environment is all a newcomer needs
+      const ls = await runCli(["storage", "ls", "s3://aves2/datasets/digits/", "--json"], { env });
+      expect(ls.code, ls.stderr).toBe(0);
+      expect(JSON.parse(ls.stdout)).toEqual([
+        { key: "datasets/digits/train/", kind: "folder" },
+        { key: "datasets/digits/validation/", kind: "folder" },
+      ]);
+    } finally {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGINT");
+      await exited;
+    }
+  }, 90_000);
 });

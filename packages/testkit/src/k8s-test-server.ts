@@ -432,7 +432,9 @@ export class K8sTestServer {
     for (const d of [...this.store.values()]) {
       const refs = d.obj.metadata.ownerReferences ?? [];
       if (!refs.some((r) => r.uid === s.obj.metadata.uid)) continue;
-      if (propagation === "Orphan") this.update(d.kind, d.obj.metadata.namespace, d.obj.metadata.name, (o) => void (o.metadata.ownerReferences = refs.filter((r) => r.uid !== s.obj.metadata.uid)));
+      if (propagation === "Orphan") this.update(d.kind, d.obj.metadata.namespace, d.obj.metadata.name, (o) => {
+          o.metadata.ownerReferences = refs.filter((r) => r.uid !== s.obj.metadata.uid);
+        });
       else this.remove(d.kind, d.obj.metadata.namespace, d.obj.metadata.name, propagation);
     }
     return gone;
@@ -764,7 +766,9 @@ export class K8sTestServer {
       } else if ("wait" in step) await this.later(step.wait);
       else if ("unschedulable" in step) {
         for (const p of this.podsFor(job))
-          this.setPod(p, (s) => void (s.conditions = [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: step.unschedulable, lastTransitionTime: ts() }]));
+          this.setPod(p, (s) => {
+            s.conditions = [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: step.unschedulable, lastTransitionTime: ts() }];
+          });
       } else if ("waiting" in step) {
         for (const p of this.podsFor(job, step.replica))
           this.setPod(p, (s) => {
@@ -846,7 +850,7 @@ export class K8sTestServer {
 
   // ---- logs ----
 
-  private podLog(res: ServerResponse, ns: string, name: string, query: Record<string, string>): void {
+  private podLog(res: ServerResponse, ns: string, name: string, query: Record<string, string>) {
     const pod = this.store.get(this.key(this.kind("Pod"), ns, name))?.obj;
     if (!pod) return this.fail(res, 404, "NotFound", `pods "${name}" not found`, { name, kind: "pods" });
     const container = query.container ?? this.mainContainer(pod);

@@ -1,4 +1,5 @@
 import { createHash, type Hash } from "node:crypto";
+import { Worker } from "node:worker_threads";
 
 /**
  * S3 ETags are the MD5 of the object for a single PUT, and
@@ -78,18 +79,153 @@ export class StreamHasher {
   }
 }
 
+/** One MD5 over pieces given in order. */
+export interface Md5Sink<P = Buffer> {
+  /** The piece may be taken over: callers are done with it. */
+  update(piece: P): void;
+  digest(): Promise<string>;
+  /** Frees it without a digest (the transfer failed). */
+  close(): void;
+}
+
+const MD5_WORKER = `
+const { parentPort } = require("node:worker_threads");
+const hash = require("node:crypto").createHash("md5");
+parentPort.on("message", (m) => (m === null ? parentPort.postMessage(hash.digest("hex")) : hash.update(m)));
+`;
+
+/**
+ * An MD5 computed on another thread. Hashing a large file takes about a
+ * second of CPU, which on the main thread is a second the sockets are not
+ * read; there it overlaps with the transfer. Pieces are copied to the thread.
+ */
+export class BackgroundMd5 implements Md5Sink {
+  private readonly worker = new Worker(MD5_WORKER, { eval: true });
+  private failed: Error | undefined;
+
+  constructor() {
+    // an MD5 being fed must not keep the process alive by itself
+    this.worker.unref();
+    this.worker.on("error", (e) => (this.failed ??= e));
+  }
+
+  /** Hands `piece` over: a buffer that owns its memory is moved, not copied, and must not be used after. */
+  update(piece: Buffer): void {
+    const owns = piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength && piece.buffer instanceof ArrayBuffer;
+    this.worker.postMessage(piece, owns ? [piece.buffer as ArrayBuffer] : []);
+  }
+
+  async digest(): Promise<string> {
+    this.worker.ref();
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        if (this.failed) return reject(this.failed);
+        this.worker.once("message", resolve);
+        this.worker.once("error", reject);
+        this.worker.postMessage(null);
+      });
+    } finally {
+      this.close();
+    }
+  }
+
+  close(): void {
+    void this.worker.terminate();
+  }
+}
+
+const FILE_MD5_WORKER = `
+const { parentPort, workerData } = require("node:worker_threads");
+const fs = require("node:fs");
+const hash = require("node:crypto").createHash("md5");
+const fd = fs.openSync(workerData, "r");
+const buf = Buffer.allocUnsafe(4 << 20);
+parentPort.on("message", (m) => {
+  if (m === null) {
+    fs.closeSync(fd);
+    parentPort.postMessage(hash.digest("hex"));
+    return;
+  }
+  for (let pos = m.start, left = m.length; left > 0; ) {
+    const n = fs.readSync(fd, buf, 0, Math.min(buf.length, left), pos);
+    if (n <= 0) throw new Error("the file is shorter than what was written to it");
+    hash.update(buf.subarray(0, n));
+    pos += n;
+    left -= n;
+  }
+});
+`;
+
+/** A stretch of a file that is written. */
+export interface FileRange {
+  readonly start: number;
+  readonly length: number;
+}
+
+/**
+ * The MD5 of a file being written in ranges, computed on another thread that
+ * reads each range back (from the page cache) once it is written: the
+ * downloaded bytes are neither gathered nor copied on the main thread.
+ */
+export class FileMd5 implements Md5Sink<FileRange> {
+  private readonly worker: Worker;
+  private failed: Error | undefined;
+
+  constructor(file: string) {
+    this.worker = new Worker(FILE_MD5_WORKER, { eval: true, workerData: file });
+    this.worker.unref();
+    this.worker.on("error", (e) => (this.failed ??= e));
+  }
+
+  update(range: FileRange): void {
+    this.worker.postMessage({ start: range.start, length: range.length });
+  }
+
+  async digest(): Promise<string> {
+    this.worker.ref();
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        if (this.failed) return reject(this.failed);
+        this.worker.once("message", resolve);
+        this.worker.once("error", reject);
+        this.worker.postMessage(null);
+      });
+    } finally {
+      this.close();
+    }
+  }
+
+  close(): void {
+    void this.worker.terminate();
+  }
+}
+
+/** An MD5 on this thread, for small data and tests. */
+export class InlineMd5 implements Md5Sink {
+  private readonly hash = createHash("md5");
+  update(piece: Buffer): void {
+    this.hash.update(piece);
+  }
+  async digest(): Promise<string> {
+    return this.hash.digest("hex");
+  }
+  close(): void {}
+}
+
 /**
  * Feeds pieces that arrive out of order (parallel ranges, parallel parts) to
  * one MD5 in order; holds at most the pieces ahead of the next one.
  */
-export class OrderedHasher {
-  private readonly hash = createHash("md5");
+export class OrderedHasher<P = Buffer> {
   private next = 0;
-  private readonly pending = new Map<number, Buffer>();
+  private readonly pending = new Map<number, P>();
   private readonly waiters: { index: number; go: () => void }[] = [];
 
   /** `window`: how far ahead of the next piece to hash a piece may start (bounds what is held). */
-  constructor(private readonly window = 16) {}
+  constructor(
+    private readonly window = 16,
+    private readonly hash: Md5Sink<P> = new InlineMd5() as unknown as Md5Sink<P>,
+  ) {}
 
   /** Resolves when piece `index` may be fetched without getting too far ahead. */
   async turn(index: number): Promise<void> {
@@ -97,9 +233,10 @@ export class OrderedHasher {
     await new Promise<void>((go) => this.waiters.push({ index, go }));
   }
 
-  add(index: number, piece: Buffer): void {
+  /** Takes `piece` over (see Md5Sink.update): add it once it is written or sent. */
+  add(index: number, piece: P): void {
     this.pending.set(index, piece);
-    for (let p = this.pending.get(this.next); p; p = this.pending.get(this.next)) {
+    for (let p = this.pending.get(this.next); p !== undefined; p = this.pending.get(this.next)) {
       this.hash.update(p);
       this.pending.delete(this.next);
       this.next++;
@@ -113,9 +250,16 @@ export class OrderedHasher {
     }
   }
 
-  digest(): string {
-    if (this.pending.size > 0) throw new Error(`ordered hash finished with ${this.pending.size} pieces missing before ${this.next}`);
-    return this.hash.digest("hex");
+  async digest(): Promise<string> {
+    if (this.pending.size > 0) {
+      this.hash.close();
+      throw new Error(`ordered hash finished with ${this.pending.size} pieces missing before ${this.next}`);
+    }
+    return this.hash.digest();
+  }
+
+  close(): void {
+    this.hash.close();
   }
 }
 

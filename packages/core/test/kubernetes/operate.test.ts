@@ -3,8 +3,10 @@ import { join } from "node:path";
 import { waitFor } from "@aves2/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import type { LogLine } from "../../src/backends/backend.js";
+import { KubernetesBackend } from "../../src/backends/kubernetes/index.js";
 import { LABEL } from "../../src/backends/kubernetes/names.js";
-import { type Cluster, cluster } from "./test-cluster.js";
+import { DEFAULT_S3 } from "../../src/storage/s3/settings.js";
+import { anyDistribute, type Cluster, cluster } from "./test-cluster.js";
 
 let c: Cluster | undefined;
 afterEach(async () => {
@@ -68,6 +70,43 @@ describe("run: submit, follow, record", () => {
     expect(record.state).toBe("succeeded");
     expect(logs.map((l) => `[${l.replica}] ${l.text}`).sort()).toEqual(["[master-0] rank 0 up", "[worker-0] rank 1 up"]);
     expect(record.metrics.summary).toEqual({ top1: 0.8 });
+  });
+
+  it("TF_PS without Kubeflow: worker and ps Jobs; the run ends with the workers, and the parameter servers are deleted", async () => {
+    c = await cluster({
+      kubeflow: [],
+      script: (job) =>
+        job.metadata.labels?.[LABEL.role] === "ps"
+          ? [{ run: true }, { log: ["ps serving"] }, { hold: true }]
+          : [{ run: true }, { log: ["step 1"], replica: "worker-0" }, { log: ["step 1"], replica: "worker-1" }, { succeed: true }],
+    });
+    const { record, logs, plan } = await c.run({ distribute: "TF_PS", workers: 2, resources: { ps: { count: 1, cpu: 1, mem: 1 } } }, {}, anyDistribute);
+    expect(plan.target.engine).toBe("native");
+    expect(record.state).toBe("succeeded");
+    expect(logs.map((l) => `[${l.replica}] ${l.text}`).sort()).toEqual(["[ps-0] ps serving", "[worker-0] step 1", "[worker-1] step 1"]);
+    // the parameter servers never end by themselves: deleted with their pods once the workers are done
+    expect(c.server.objects("Job").map((j) => j.metadata.name)).toEqual([plan.primary.name]);
+    expect(c.server.objects("Pod").every((p) => p.metadata.labels?.[LABEL.role] === "worker")).toBe(true);
+  });
+
+  it("TF_PS: a failed parameter server fails the run", async () => {
+    c = await cluster({
+      kubeflow: [],
+      script: (job) => (job.metadata.labels?.[LABEL.role] === "ps" ? [{ run: true }, { fail: { exitCode: 2 } }] : [{ run: true }, { hold: true }, { succeed: true }]),
+    });
+    const { record } = await c.run({ distribute: "TF_PS", workers: 1, resources: { ps: { count: 1, cpu: 1, mem: 1 } } }, {}, anyDistribute);
+    expect(record.state).toBe("failed");
+    expect(record.reason).toContain("ps: BackoffLimitExceeded");
+  });
+
+  it("HOROVOD on Kubeflow: an MPIJob, whose launcher's log and exit are the run's", async () => {
+    c = await cluster({ script: () => [{ run: true }, { log: ["mpirun: 2 ranks", event({ type: "summary", metrics: { top1: 0.7 } })], replica: "launcher-0" }, { succeed: true }] });
+    const { record, logs, plan } = await c.run({ distribute: "HOROVOD", workers: 2 }, {}, anyDistribute);
+    expect(plan.primary.kind).toBe("MPIJob");
+    expect(c.server.requests.some((r) => r.method === "POST" && r.path === "/apis/kubeflow.org/v2beta1/namespaces/default/mpijobs")).toBe(true);
+    expect(record.state).toBe("succeeded");
+    expect(logs.map((l) => `[${l.replica}] ${l.text}`)).toContain("[launcher-0] mpirun: 2 ranks");
+    expect(record.metrics.summary).toEqual({ top1: 0.7 });
   });
 
   it("a list that already shows the job ended (items without kind) ends the run", async () => {
@@ -181,6 +220,21 @@ describe("status, detach, logs, cancel, list, rerun", () => {
     expect(record).not.toContain(Buffer.from("s3-secret-value-123").toString("base64"));
   });
 
+  it("the namespace comes from the kubeconfig's context; logs of a run whose pods are gone are the ones saved", async () => {
+    c = await cluster({ namespace: "team-a", namespaces: ["default", "team-a"], script: () => [{ run: true }, { log: ["saved line"] }, { succeed: true }] });
+    const { record, plan } = await c.run();
+    expect(plan.target).toMatchObject({ namespace: "team-a", namespaceFrom: "context test-cluster" });
+    expect(record.state).toBe("succeeded");
+    expect(c.server.objects("Job", "team-a")).toHaveLength(1);
+    // the job expires (ttlSecondsAfterFinished), its pods with it
+    await fetch(`${c.server.url}/apis/batch/v1/namespaces/team-a/jobs/${plan.primary.name}`, { method: "DELETE", headers: { Authorization: `Bearer ${c.server.token}` }, body: JSON.stringify({ propagationPolicy: "Background" }) });
+    expect(c.server.objects("Pod")).toEqual([]);
+    const lines: string[] = [];
+    await c.backend.logs(record.runId, { follow: true, onLog: (l) => lines.push(l.text) });
+    expect(lines).toEqual(["saved line"]);
+    expect((await c.backend.status(record.runId)).state).toBe("succeeded");
+  });
+
   it("run (attached) canceled: the record says canceled and the cluster is clean", async () => {
     c = await cluster({ script: () => [{ run: true }, { log: ["step"] }, { hold: true }, { succeed: true }] });
     const { plan, spec } = await c.plan();
@@ -190,6 +244,18 @@ describe("status, detach, logs, cancel, list, rerun", () => {
     const r = await handle.wait();
     expect(r.state).toBe("canceled");
     expect(c.server.objects("Job")).toEqual([]);
+  });
+
+  it("run (attached) canceled from another process ends as canceled, not failed", async () => {
+    c = await cluster({ script: () => [{ run: true }, { hold: true }, { succeed: true }] });
+    const { plan, spec } = await c.plan();
+    const handle = await c.backend.submit(plan, spec, {});
+    await waitFor(() => c!.server.isHeld(plan.primary.name));
+    const other = new KubernetesBackend({ runsDir: c.runsDir, libs: [], s3: DEFAULT_S3, env: c.env });
+    expect((await other.cancel(plan.runId)).state).toBe("canceled");
+    const r = await handle.wait();
+    expect(r.state).toBe("canceled");
+    expect(r.reason).toBe("canceled by the user");
   });
 
   it("list finds runs by label: recorded here, and submitted from elsewhere", async () => {
@@ -251,6 +317,15 @@ describe("resilience", () => {
     const r = await handle.wait();
     expect(r.state).toBe("succeeded");
     expect(c.backend.watchStats.lists).toBeGreaterThanOrEqual(lists + 2);
+  });
+
+  it("a watch request answered HTTP 410 (not an ERROR event) lists again too", async () => {
+    c = await cluster({ script: () => [{ run: true }, { succeed: true }] });
+    c.server.inject({ watch: true, path: "/pods", status: 410, message: "too old resource version" });
+    const { record } = await c.run();
+    expect(record.state).toBe("succeeded");
+    expect(c.server.faults[0]!.hits).toBe(1);
+    expect(c.server.requests.filter((r) => r.path.endsWith("/pods") && !r.query.watch).length).toBeGreaterThanOrEqual(2);
   });
 
   it("a broken watch reconnects from its resourceVersion", async () => {

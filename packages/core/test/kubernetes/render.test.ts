@@ -7,7 +7,8 @@
  * Regenerate after an intended change: UPDATE_GOLDEN=1 npx vitest run test/kubernetes/render.test.ts
  * (then read the diff: it is the review of the change).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -17,9 +18,10 @@ import { load, loadAll } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KubernetesBackend } from "../../src/backends/kubernetes/index.js";
 import { baseName, literal } from "../../src/backends/kubernetes/names.js";
-import { type K8sObject } from "../../src/backends/kubernetes/objects.js";
+import type { K8sObject } from "../../src/backends/kubernetes/objects.js";
 import type { K8sEngine, KubernetesOptions } from "../../src/backends/kubernetes/options.js";
 import { type ClusterTarget, type KubernetesPlan, manifestText, planKubernetes } from "../../src/backends/kubernetes/plan.js";
+import { PATHS, TRAIN_WRAPPER, uploaderScript } from "../../src/backends/kubernetes/staging.js";
 import { validateObjects } from "../../src/backends/kubernetes/validate.js";
 import { UserError } from "../../src/errors.js";
 import { loadComponent } from "../../src/manifest/load.js";
@@ -342,8 +344,10 @@ describe("kubernetes render: bad input is one clear error", () => {
 });
 
 describe("schema validation: an invalid object is a clear error naming the field, and nothing is created", () => {
-  const mutate = (o: K8sObject, f: (x: Record<string, any>) => void): K8sObject => {
-    const copy = JSON.parse(JSON.stringify(o)) as Record<string, any>;
+  // biome-ignore lint/suspicious/noExplicitAny: a test breaks arbitrary fields on purpose
+  type Loose = any;
+  const mutate = (o: K8sObject, f: (x: Loose) => void): K8sObject => {
+    const copy = JSON.parse(JSON.stringify(o)) as Loose;
     f(copy);
     return copy as K8sObject;
   };
@@ -442,5 +446,56 @@ describe("render without a cluster", () => {
     expect(text).toContain("# namespace: ml");
     expect(text).toContain("# engine: kubeflow");
     expect(load(text.split("\n---\n")[1]!)).toMatchObject({ kind: "TFJob" });
+  });
+});
+
+describe("the staging scripts, run by a real sh", () => {
+  // the pod's /aves2/run is a temp folder here; `component` is a stand-in that records its arguments
+  const setup = () => {
+    const dir = mkdtempSync(join(tmpdir(), "aves2-staging-"));
+    const run = join(dir, "run");
+    mkdirSync(join(dir, "bin"), { recursive: true });
+    writeFileSync(join(dir, "bin", "component"), `#!/bin/sh\necho "$@" >> ${dir}/calls\n`, { mode: 0o755 });
+    const local = (s: string) => s.split(PATHS.run).join(run);
+    return { dir, run, local, env: { ...process.env, PATH: `${join(dir, "bin")}:${process.env.PATH}` } };
+  };
+  const calls = (dir: string) => (existsSync(join(dir, "calls")) ? readFileSync(join(dir, "calls"), "utf8").trim().split("\n") : []);
+
+  it("the training wrapper keeps the command's exit code, writes it last, and tees the log", () => {
+    const { run, local, env } = setup();
+    const r = spawnSync("sh", ["-c", local(TRAIN_WRAPPER), "aves2", "sh", "-c", "echo hello; exit 3"], { env, encoding: "utf8" });
+    expect(r.status).toBe(3);
+    expect(r.stdout).toContain("hello");
+    expect(readFileSync(join(run, "exit-code"), "utf8").trim()).toBe("3");
+    expect(readFileSync(join(run, "logs", "train.log"), "utf8")).toContain("hello");
+    expect(existsSync(join(run, "alive"))).toBe(true);
+  });
+
+  it("the uploader saves every output, with the completion marker only after success", () => {
+    for (const [code, marker] of [["0", "--marker "], ["3", ""]] as const) {
+      const { dir, run, local, env } = setup();
+      mkdirSync(run, { recursive: true });
+      writeFileSync(join(run, "exit-code"), `${code}\n`);
+      execFileSync("sh", ["-c", local(uploaderScript(undefined)), "stage-out", "/aves2/output/a", "s3://b/a/", "/aves2/output/b", "s3://b/b/"], { env });
+      expect(calls(dir)).toEqual([`storage sync ${marker}/aves2/output/a s3://b/a/`, `storage sync ${marker}/aves2/output/b s3://b/b/`]);
+    }
+  });
+
+  it("the uploader does not wait forever for a container killed outright (stale heartbeat, no exit code)", () => {
+    const { dir, run, local, env } = setup();
+    mkdirSync(run, { recursive: true });
+    writeFileSync(join(run, "alive"), "");
+    execFileSync("touch", ["-d", "5 minutes ago", join(run, "alive")]);
+    const r = spawnSync("sh", ["-c", local(uploaderScript(undefined)), "stage-out", "/aves2/output/a", "s3://b/a/"], { env, encoding: "utf8", timeout: 10_000 });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/ended without an exit code/);
+    expect(calls(dir)).toEqual(["storage sync /aves2/output/a s3://b/a/"]);
+  });
+
+  it("on a replica other than index 0 the uploader does nothing", () => {
+    const { dir, local, env } = setup();
+    const r = spawnSync("sh", ["-c", local(uploaderScript("AVES2_INDEX")), "stage-out", "/aves2/output/a", "s3://b/a/"], { env: { ...env, AVES2_INDEX: "1" }, timeout: 10_000 });
+    expect(r.status).toBe(0);
+    expect(calls(dir)).toEqual([]);
   });
 });

@@ -11,11 +11,14 @@ import { validateObjects } from "../../src/backends/kubernetes/validate.js";
 import type { K8sObject } from "../../src/backends/kubernetes/objects.js";
 import { UserError } from "../../src/errors.js";
 import { loadComponent } from "../../src/manifest/load.js";
+import type { Component } from "../../src/manifest/types.js";
 import type { RunEvent } from "../../src/run/events.js";
 import type { RunRequest } from "../../src/run/request.js";
 import { resolveRun } from "../../src/run/spec.js";
 
 export const tiny = loadComponent(fileURLToPath(new URL("../fixtures/tiny", import.meta.url)));
+/** The tiny component, allowed every distribute type. */
+export const anyDistribute: Component = { ...tiny, distribute: ["none", "PYTORCH_DDP", "TF_PS", "HOROVOD"] };
 
 /** What the API server's admission would say: the backend's own validator, its problems as field causes. */
 export async function admission(o: K8sObj): Promise<FieldCause[]> {
@@ -41,9 +44,9 @@ export interface Cluster {
   env: NodeJS.ProcessEnv;
   backend: KubernetesBackend;
   /** Plans a run of the tiny component (no I/O besides discovery). */
-  plan(over?: Partial<RunRequest>, k8s?: KubernetesOptions): Promise<{ plan: KubernetesPlan; spec: ReturnType<typeof resolveRun> }>;
+  plan(over?: Partial<RunRequest>, k8s?: KubernetesOptions, component?: Component): Promise<{ plan: KubernetesPlan; spec: ReturnType<typeof resolveRun> }>;
   /** Submits and waits, collecting what `run` would print. */
-  run(over?: Partial<RunRequest>, k8s?: KubernetesOptions): Promise<{ record: RunRecord; logs: LogLine[]; events: RunEvent[]; plan: KubernetesPlan }>;
+  run(over?: Partial<RunRequest>, k8s?: KubernetesOptions, component?: Component): Promise<{ record: RunRecord; logs: LogLine[]; events: RunEvent[]; plan: KubernetesPlan }>;
 }
 
 let seq = 0;
@@ -61,14 +64,14 @@ export async function cluster(opts: K8sTestServerOptions & { namespace?: string 
     runsDir,
     env,
     backend,
-    async plan(over = {}, k8s = {}) {
+    async plan(over = {}, k8s = {}, component = tiny) {
       const request: RunRequest = { component: "tiny", params: [], inputs: {}, outputs: {}, backend: "kubernetes", cwd: dir, image: "python:3.12-slim", ...over, kubernetes: { stagingImage: "aves2/component-staging:test", ...k8s } };
-      const spec = resolveRun(tiny, request, { now: new Date(Date.UTC(2026, 0, 2, 3, 4, 5 + seq++)), random: Math.random });
+      const spec = resolveRun(component, request, { now: new Date(Date.UTC(2026, 0, 2, 3, 4, 5 + seq++)), random: Math.random });
       await backend.prepare(spec, request, { offline: false });
       return { plan: backend.plan(spec), spec };
     },
-    async run(over = {}, k8s = {}) {
-      const { plan, spec } = await c.plan(over, k8s);
+    async run(over = {}, k8s = {}, component = tiny) {
+      const { plan, spec } = await c.plan(over, k8s, component);
       const logs: LogLine[] = [];
       const events: RunEvent[] = [];
       const handle = await backend.submit(plan, spec, { onLog: (l) => logs.push(l), onEvent: (e) => events.push(e) });

@@ -5,7 +5,7 @@ import { tempDir } from "@aves2/testkit";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
 import { resolveS3Config, s3Settings } from "../../src/config/s3-config.js";
-import { compositeEtag, inferPartSize, matchesObject, OrderedHasher, StreamHasher } from "../../src/storage/checksum.js";
+import { BackgroundMd5, compositeEtag, inferPartSize, matchesObject, OrderedHasher, StreamHasher } from "../../src/storage/checksum.js";
 import { findCredentials } from "../../src/storage/s3/credentials.js";
 import { explainS3Error } from "../../src/storage/s3/errors.js";
 
@@ -145,6 +145,10 @@ describe("checksums", () => {
     await waiting;
     expect(fourth).toBe(true);
     for (const i of [4, 2, 3]) h.add(i, pieces[i]!);
-    expect(h.digest()).toBe(md5(Buffer.concat(pieces)).toString("hex"));
+    expect(await h.digest()).toBe(md5(Buffer.concat(pieces)).toString("hex"));
+    // the same on another thread, as large transfers hash
+    const bg = new OrderedHasher(2, new BackgroundMd5());
+    for (const i of [1, 0, 3, 2, 4]) bg.add(i, pieces[i]!);
+    expect(await bg.digest()).toBe(md5(Buffer.concat(pieces)).toString("hex"));
   });
 });

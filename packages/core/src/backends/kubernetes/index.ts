@@ -210,7 +210,8 @@ export class KubernetesBackend implements Backend<KubernetesPlan> {
       if (primary) seenPrimary = true;
       if (!primary && !seenPrimary) return;
       const others = jobs.filter((o) => o !== primary);
-      const next = canceling ? { ...live, state: "canceled" as const } : mapState(plan, primary, others, pods);
+      // canceled here, or by `cancel` in another process (which deletes the job: that is no failure)
+      const next = canceling || existsSync(join(plan.runDir, CANCEL_FILE)) ? { ...live, state: "canceled" as const, reason: "canceled by the user" } : mapState(plan, primary, others, pods);
       if (next.state !== live.state || next.reason !== live.reason) {
         live = next;
         const { state, reason, startedAt, endedAt, exitCode } = next;

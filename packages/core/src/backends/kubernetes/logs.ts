@@ -172,7 +172,7 @@ export async function streamLogs(o: LogStreamOptions): Promise<void> {
   const ac = new AbortController();
   const stop = () => ac.abort();
   o.signal?.addEventListener("abort", stop, { once: true });
-  const running = new Map<string, Promise<void>>();
+  const running = new Map<string, { readonly p: Promise<void>; readonly uid: string; readonly container: string }>();
   const errors: unknown[] = [];
   try {
     for (;;) {
@@ -184,7 +184,7 @@ export async function streamLogs(o: LogStreamOptions): Promise<void> {
           if (running.has(key)) continue;
           const log = new ContainerLog(o, pod.metadata.name, pod.metadata.uid ?? pod.metadata.name, c, replicaOf(pod));
           const p = log.run(ac.signal).catch((e) => void errors.push(e));
-          running.set(key, p);
+          running.set(key, { p, uid: pod.metadata.uid ?? pod.metadata.name, container: c });
           // without follow, one log after the other keeps each replica's lines together
           if (!o.follow) await p;
         }
@@ -192,18 +192,27 @@ export async function streamLogs(o: LogStreamOptions): Promise<void> {
       if (errors.length) throw errors[0];
       if (!o.follow || ac.signal.aborted) break;
       if (await o.ended()) {
-        // give the streams a moment to drain what the containers printed last
-        const drained = new AbortController();
-        await Promise.race([Promise.all(running.values()), sleep(5_000, drained.signal)]);
-        drained.abort();
+        // give the streams a moment to drain what the containers printed last; a container
+        // still running once the run has ended (a parameter server, the survivors of a
+        // failure) never ends its stream: it gets a short grace only
         await o.pods.refresh().catch(() => undefined);
+        const now = new Map(o.pods.current().map((p) => [p.metadata.uid ?? p.metadata.name, p]));
+        const stillRunning = (r: { uid: string; container: string }) => {
+          const pod = now.get(r.uid);
+          return pod !== undefined && !podDone(pod) && Boolean(containerStatus(pod, r.container)?.state?.running);
+        };
+        const streams = [...running.values()];
+        const drained = new AbortController();
+        const within = (ps: Promise<void>[], ms: number) => Promise.race([Promise.all(ps), sleep(ms, drained.signal)]);
+        await Promise.all([within(streams.filter((r) => !stillRunning(r)).map((r) => r.p), 5_000), within(streams.filter(stillRunning).map((r) => r.p), 1_000)]);
+        drained.abort();
         break;
       }
       await sleep(o.pollMs ?? 1000, ac.signal);
     }
   } finally {
     ac.abort();
-    await Promise.all(running.values());
+    await Promise.all([...running.values()].map((r) => r.p));
     o.signal?.removeEventListener("abort", stop);
   }
   if (errors.length) throw errors[0];

@@ -42,7 +42,7 @@ export const TRAIN_LOG_DIR = `${PATHS.run}/logs`;
 export const ALIVE_FILE = `${PATHS.run}/alive`;
 
 /** The exit code is written last (renamed into place), after the log is complete. */
-export const TRAIN_WRAPPER = `mkdir -p ${TRAIN_LOG_DIR}; (while :; do touch ${ALIVE_FILE}; sleep 10; done) & { "$@"; echo $? > ${EXIT_CODE_FILE}.tmp; } 2>&1 | tee -a ${TRAIN_LOG_DIR}/train.log; mv ${EXIT_CODE_FILE}.tmp ${EXIT_CODE_FILE}; exit \`cat ${EXIT_CODE_FILE}\``;
+export const TRAIN_WRAPPER = `mkdir -p ${TRAIN_LOG_DIR}; (while :; do touch ${ALIVE_FILE}; sleep 10; done) </dev/null >/dev/null 2>&1 & hb=$!; { "$@"; echo $? > ${EXIT_CODE_FILE}.tmp; } 2>&1 | tee -a ${TRAIN_LOG_DIR}/train.log; mv ${EXIT_CODE_FILE}.tmp ${EXIT_CODE_FILE}; kill $hb; exit \`cat ${EXIT_CODE_FILE}\``;
 
 /**
  * Waits for the training container's exit code, then saves every (dir, uri)
@@ -262,6 +262,18 @@ export function podData(spec: RunSpec, ctx: StagingContext, problems: Problem[])
       const v = volumeFor(uri, false);
       mounts.push({ name: v.volume, mountPath: dir, ...(v.subPath ? { subPath: v.subPath } : {}) });
     }
+  }
+  // the process contract: outputs are empty writable folders. Those on the pod's output emptyDir
+  // (saved to s3://, or not saved) are made by the first init container; mounted ones exist.
+  const emptyOutputs = spec.outputs.filter((o) => !o.uri || o.uri.scheme === "s3").map((o) => `${PATHS.output}/${o.name}`);
+  const first = initContainers[0];
+  if (first && emptyOutputs.length) {
+    const command = first.command as string[];
+    initContainers[0] = {
+      ...first,
+      command: [...command.slice(0, 2), `mkdir -p ${emptyOutputs.map((d) => `'${d}'`).join(" ")}; ${command[2]}`, ...command.slice(3)],
+      volumeMounts: [...(first.volumeMounts as VolumeMount[]), { name: VOLUMES.output, mountPath: PATHS.output }],
+    };
   }
   if (spec.logDir) {
     if (spec.logDir.scheme === "s3") {

@@ -1,11 +1,23 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { open, readFile } from "node:fs/promises";
-import type { Readable } from "node:stream";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { UserError } from "../../errors.js";
-import { compositeEtag, inferPartSize, isPlainMd5, matchesObject, multipartCount, normalizeEtag, type ObjectFacts, OrderedHasher, StreamHasher } from "../checksum.js";
+import {
+  BackgroundMd5,
+  compositeEtag,
+  FileMd5,
+  type FileRange,
+  inferPartSize,
+  isPlainMd5,
+  matchesObject,
+  multipartCount,
+  normalizeEtag,
+  type ObjectFacts,
+  OrderedHasher,
+  StreamHasher,
+} from "../checksum.js";
 import { forEachLimited } from "../pool.js";
 import type { RemoteObject, RemoteTree } from "../remote.js";
 import { IntegrityError, type RetryPolicy, transferPolicy } from "../retry.js";
@@ -26,16 +38,6 @@ const PARTS_IN_FLIGHT = 8;
 function partSizeFor(size: number): number {
   // S3 allows 10,000 parts: grow the part (in whole MiB) for very large files
   return Math.max(PART_SIZE, Math.ceil(size / 10_000 / MiB) * MiB);
-}
-
-async function readAll(body: Readable, onBytes: (n: number) => void): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of body) {
-    const b = c as Buffer;
-    chunks.push(b);
-    onBytes(b.length);
-  }
-  return Buffer.concat(chunks);
 }
 
 function md5(buf: Buffer): Buffer {
@@ -109,7 +111,12 @@ export class S3Tree implements RemoteTree {
       let got = 0;
       try {
         const res = await objectRequest(this.conn.wire, { method: "GET", bucket: this.bucket, key: this.prefix + obj.rel });
-        this.checkSame(obj, header(res, "etag"));
+        try {
+          this.checkSame(obj, header(res, "etag"));
+        } catch (e) {
+          res.destroy(); // its body will not be read: free the socket
+          throw e;
+        }
         const hasher = new StreamHasher(partSize);
         const count = new Transform({
           transform(chunk: Buffer, _enc, cb) {
@@ -147,9 +154,9 @@ export class S3Tree implements RemoteTree {
     const composite = inferred !== undefined && inferred <= 256 * MiB && !facts.md5 && !facts.kms;
     const range = composite ? inferred : PART_SIZE;
     const count = Math.ceil(obj.size / range);
-    const whole = facts.md5 || isPlainMd5(obj.etag) ? new OrderedHasher(PARTS_IN_FLIGHT * 2) : undefined;
     const partMd5s: Buffer[] = new Array(count);
     const fh = await open(file, "w");
+    const whole = facts.md5 || isPlainMd5(obj.etag) ? new OrderedHasher<FileRange>(PARTS_IN_FLIGHT * 2, new FileMd5(file)) : undefined;
     try {
       await fh.truncate(obj.size);
       await forEachLimited(
@@ -159,7 +166,8 @@ export class S3Tree implements RemoteTree {
           await whole?.turn(i);
           const start = i * range;
           const end = Math.min(obj.size, start + range) - 1;
-          const buf = await this.req(uri, async () => {
+          const length = end - start + 1;
+          partMd5s[i] = await this.req(uri, async () => {
             let got = 0;
             try {
               const res = await objectRequest(this.conn.wire, {
@@ -168,26 +176,53 @@ export class S3Tree implements RemoteTree {
                 key,
                 headers: { range: `bytes=${start}-${end}`, ...(head.ETag ? { "if-match": head.ETag } : {}) },
               });
-              const b = await readAll(res, (k) => {
-                got += k;
-                onBytes(k);
-              });
-              if (b.length !== end - start + 1) throw new IntegrityError(`range ${start}-${end} came back with ${b.length} bytes`);
-              return b;
+              // chunks go to their place in the file as they come, a MiB at a time, never joined
+              // into one buffer (a retry writes the same places again)
+              const part = composite ? createHash("md5") : undefined;
+              let held: Buffer[] = [];
+              let heldBytes = 0;
+              let written = 0;
+              const flush = async () => {
+                const batch = held;
+                held = [];
+                heldBytes = 0;
+                for (let at = 0; at < batch.length; ) {
+                  const { bytesWritten } = await fh.writev(batch.slice(at), start + written);
+                  written += bytesWritten;
+                  // a short write (rare) continues after what was written
+                  let left = bytesWritten;
+                  while (at < batch.length && left >= batch[at]!.length) left -= batch[at++]!.length;
+                  if (left > 0) batch[at] = batch[at]!.subarray(left);
+                }
+              };
+              for await (const c of res) {
+                const b = c as Buffer;
+                if (got + b.length > length) throw new IntegrityError(`range ${start}-${end} came back longer than asked`);
+                held.push(b);
+                heldBytes += b.length;
+                part?.update(b);
+                got += b.length;
+                onBytes(b.length);
+                if (heldBytes >= MiB) await flush();
+              }
+              await flush();
+              if (got !== length) throw new IntegrityError(`range ${start}-${end} came back with ${got} bytes`);
+              return part?.digest() as Buffer;
             } catch (e) {
               onBytes(-got);
               throw e;
             }
           });
-          await fh.write(buf, 0, buf.length, start);
-          if (composite) partMd5s[i] = md5(buf);
-          whole?.add(i, buf);
+          whole?.add(i, { start, length });
         },
       );
+    } catch (e) {
+      whole?.close();
+      throw e;
     } finally {
       await fh.close();
     }
-    const ok = matchesObject(facts, { ...(whole ? { md5: whole.digest() } : {}), ...(composite ? { parts: partMd5s, partSize: range } : {}) });
+    const ok = matchesObject(facts, { ...(whole ? { md5: await whole.digest() } : {}), ...(composite ? { parts: partMd5s, partSize: range } : {}) });
     if (ok === false) throw explainS3Error(new IntegrityError("checksum mismatch"), { endpoint: this.conn.endpoint, uri, credentialSource: this.conn.credentialSource });
     return { verified: ok === true };
   }
@@ -239,7 +274,7 @@ export class S3Tree implements RemoteTree {
     const count = Math.ceil(size / partSize);
     const created = await this.req(uri, () => this.conn.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key })));
     const uploadId = created.UploadId!;
-    const whole = new OrderedHasher(PARTS_IN_FLIGHT * 2);
+    const whole = new OrderedHasher(PARTS_IN_FLIGHT * 2, new BackgroundMd5());
     const parts: { ETag: string; PartNumber: number }[] = new Array(count);
     const partMd5s: Buffer[] = new Array(count);
     let sent = 0;
@@ -256,7 +291,6 @@ export class S3Tree implements RemoteTree {
           const { bytesRead } = await fh.read(buf, 0, len, start);
           if (bytesRead !== len) throw UserError.of(`${file} changed while it was being uploaded`, { hint: "save outputs once they are complete" });
           const sum = md5(buf);
-          whole.add(i, buf);
           partMd5s[i] = sum;
           const res = await this.req(uri, async () => {
             const r = await objectRequest(this.conn.wire, {
@@ -273,11 +307,12 @@ export class S3Tree implements RemoteTree {
             return etag;
           });
           parts[i] = { ETag: res ?? `"${sum.toString("hex")}"`, PartNumber: i + 1 };
+          whole.add(i, buf); // sent: the hasher's thread may take it over
           sent += len;
           onBytes(len);
         },
       );
-      const sum = whole.digest();
+      const sum = await whole.digest();
       const done = await this.req(uri, () =>
         this.conn.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } })),
       );
@@ -288,6 +323,7 @@ export class S3Tree implements RemoteTree {
       }
       return { md5: sum };
     } catch (e) {
+      whole.close();
       onBytes(-sent);
       // no half-uploaded object may stay behind: drop the parts
       await this.conn.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
