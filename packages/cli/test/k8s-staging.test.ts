@@ -88,7 +88,6 @@ describe("the pod's data path, executed", () => {
     const u = runContainer(uploader!, pod);
     expect(u.status, u.stderr).toBe(0);
     const listed = await listOut("out-ok/");
-    console.log("LISTED", listed);
     expect(listed).toContain("argv.json");
     expect(listed).toContain("epoch-2.txt");
     expect(listed).toContain("_SUCCESS");

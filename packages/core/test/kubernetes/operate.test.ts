@@ -463,6 +463,17 @@ describe("preflight", () => {
     expect(c.server.objects("Job")).toHaveLength(1);
   });
 
+  it("checks the user may not make (403) are skipped and said so; bad credentials (401) are a clear error", async () => {
+    c = await cluster({ script: () => [{ run: true }, { succeed: true }] });
+    c.server.inject({ method: "GET", path: "/api/v1/nodes", status: 403, message: 'nodes is forbidden: User "ada" cannot list resource "nodes"' });
+    const { plan, spec } = await c.plan();
+    const h = await c.backend.submit(plan, spec, { detach: true });
+    expect((await h.wait()).details.preflight).toEqual(["node capacity: not allowed to check"]);
+
+    const bad = new KubernetesBackend({ runsDir: c.runsDir, libs: [], s3: DEFAULT_S3, env: { ...c.env, KUBECONFIG: c.server.writeKubeconfig(c.dir, { token: "expired" }) } });
+    await expect(bad.status(plan.runId)).rejects.toThrow(/the cluster did not accept the credentials \(401\)[\s\S]*log in again/);
+  });
+
   it("not enough node capacity for every replica at once", async () => {
     c = await cluster({ nodes: [{ name: "small-1", cpu: "4", memory: "16Gi" }, { name: "small-2", cpu: "3900m", memory: "15Gi" }] });
     const big = await c.plan({ resources: { worker: { cpu: 8 } } });

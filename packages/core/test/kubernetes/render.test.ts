@@ -291,6 +291,18 @@ describe("kubernetes render: data in the pod", () => {
     expect(plan.pvcs.slice().sort()).toEqual(["code", "datasets", "results"]);
   });
 
+  it("one claim for inputs and outputs: one volume, read-only only where an input is mounted", () => {
+    const plan = render({ name: "x", distribute: "none", engine: "native", request: { inputs: { train_data_dir: "pvc://work/data/train" }, outputs: { result_dir: "pvc://work/runs/r1" } } });
+    const pod = podSpecsOf(docs(plan)[0]!)[0]!;
+    const claims = (pod.volumes as { name: string; persistentVolumeClaim?: Record<string, unknown> }[]).filter((v) => v.persistentVolumeClaim);
+    expect(claims).toEqual([{ name: "pvc-work", persistentVolumeClaim: { claimName: "work" } }]);
+    const mounts = (pod.containers as { volumeMounts: { name: string; mountPath: string; subPath?: string; readOnly?: boolean }[] }[])[0]!.volumeMounts.filter((m) => m.name === "pvc-work");
+    expect(mounts).toEqual([
+      { name: "pvc-work", mountPath: "/aves2/data/train_data_dir", subPath: "data/train", readOnly: true },
+      { name: "pvc-work", mountPath: "/aves2/output/result_dir", subPath: "runs/r1" },
+    ]);
+  });
+
   it("hostpath:/// → hostPath volume; nfs://server/export → nfs volume", () => {
     const hp = podSpecsOf(docs(render(CASES[9]!))[0]!)[0]!.volumes as { hostPath?: { path: string } }[];
     expect(hp.filter((v) => v.hostPath).map((v) => v.hostPath!.path).sort()).toEqual(["/mnt/data/train", "/mnt/results"]);

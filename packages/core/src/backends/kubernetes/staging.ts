@@ -146,9 +146,11 @@ export function podData(spec: RunSpec, ctx: StagingContext, problems: Problem[])
       const label = uri.scheme === "pvc" ? uri.claim : uri.scheme === "nfs" ? `${uri.server}${uri.path}` : uri.scheme === "hostpath" ? uri.path : "x";
       name = dnsLabel(uri.scheme, label, volumeNames);
       byKey.set(key, name);
-      if (uri.scheme === "pvc") volumes.push({ name, persistentVolumeClaim: { claimName: uri.claim, ...(readOnly ? { readOnly: true } : {}) } });
+      // read-only is a property of each mount (inputs), not of the volume: one claim or export
+      // often holds both the inputs and the outputs of a run
+      if (uri.scheme === "pvc") volumes.push({ name, persistentVolumeClaim: { claimName: uri.claim } });
       else if (uri.scheme === "hostpath") volumes.push({ name, hostPath: { path: uri.path, type: readOnly ? "Directory" : "DirectoryOrCreate" } });
-      else if (uri.scheme === "nfs") volumes.push({ name, nfs: { server: uri.server, path: uri.path, ...(readOnly ? { readOnly: true } : {}) } });
+      else if (uri.scheme === "nfs") volumes.push({ name, nfs: { server: uri.server, path: uri.path } });
     }
     return uri.scheme === "pvc" && uri.subPath ? { volume: name, subPath: uri.subPath.replace(/\/+$/, "") } : { volume: name };
   };
