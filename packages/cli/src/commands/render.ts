@@ -31,13 +31,13 @@ Examples:
     const ctx = await context(opts);
     // render contacts no server: Kubernetes plans from the kubeconfig alone (or none)
     const { plan } = await prepareRun({ ...ctx, offline: true }, name, opts);
+    // Kubernetes objects are schema-checked as submit checks them, whichever way they are printed
+    const manifest = plan.backend === "kubernetes" ? await kubernetesManifest(plan as KubernetesPlan) : undefined;
     const text = opts.json
       ? json(plan)
       : plan.backend === "aves2" && "jobFile" in plan
         ? formatJobFile((plan as Aves2Plan).jobFile)
-        : plan.backend === "kubernetes"
-          ? await kubernetesManifest(plan as KubernetesPlan)
-          : toYaml(plan, { lineWidth: 120, noRefs: true });
+        : (manifest ?? toYaml(plan, { lineWidth: 120, noRefs: true }));
     if (!opts.outFile) {
       process.stdout.write(text);
       return;
