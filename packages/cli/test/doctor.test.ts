@@ -19,4 +19,17 @@ describe("doctor", () => {
     expect(r.stdout).toContain("/no/such/python3 (AVES2_PYTHON)");
     expect(r.stdout).toMatch(/\/no\/such\/python3\s+-\s+not found/);
   });
+
+  it("says where S3 settings and credentials come from, never the keys", async () => {
+    const env = { AWS_ACCESS_KEY_ID: "AKIADOCTORTEST", AWS_SECRET_ACCESS_KEY: "doctor-secret-value", AWS_ENDPOINT_URL: "http://127.0.0.1:9000" };
+    const r = await runCli(["doctor", "--json"], { env });
+    const report = JSON.parse(r.stdout);
+    expect(report.s3).toMatchObject({ endpoint: { value: "http://127.0.0.1:9000", source: "AWS_ENDPOINT_URL" }, pathStyle: { value: true }, credentials: { source: "AWS_ACCESS_KEY_ID in the environment" } });
+    const text = await runCli(["doctor"], { env });
+    for (const out of [r.stdout, r.stderr, text.stdout, text.stderr]) {
+      expect(out).not.toContain("AKIADOCTORTEST");
+      expect(out).not.toContain("doctor-secret-value");
+    }
+    expect(text.stdout).toContain("s3 credentials: AWS_ACCESS_KEY_ID in the environment");
+  });
 });

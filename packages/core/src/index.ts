@@ -21,6 +21,7 @@ export { registerStore, storeFor } from "./storage/index.js";
 export { type ListedEntry, listUri, syncUris, type SyncUrisOptions } from "./storage/sync-uris.js";
 export { endpointName, type S3Settings } from "./storage/s3/settings.js";
 export { type S3Config, s3Settings } from "./config/s3-config.js";
+export { findCredentials } from "./storage/s3/credentials.js";
 export { cacheRoot } from "./storage/content-cache.js";
 export { MARKER, type Manifest } from "./storage/completion-marker.js";
 export { unpackArchive } from "./storage/archive/unpack.js";
