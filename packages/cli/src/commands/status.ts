@@ -21,7 +21,7 @@ export function statusCommand(): Command {
       }
       const out = [
         `${bold(r.runId)}  ${stateColor(r.state)}${r.reason ? `: ${r.reason}` : ""}`,
-        `component: ${r.component.name}@${r.component.version}   backend: ${r.backend}`,
+        `component: ${r.component.version ? `${r.component.name}@${r.component.version}` : r.component.name}   backend: ${r.backend}`,
         `created: ${r.createdAt}   duration: ${duration(elapsed(r.startedAt, r.endedAt))}${r.exitCode !== undefined ? `   exit code: ${r.exitCode}` : ""}`,
         `params: ${Object.entries(r.spec.params).map(([k, v]) => `${k}=${v}`).join(" ")}`,
       ];
