@@ -263,6 +263,74 @@ export class OrderedHasher<P = Buffer> {
   }
 }
 
+/**
+ * The MD5 of a file written as equal ranges in parallel, each range from its
+ * start onwards (a retry writes the same bytes again). Bytes are handed to the
+ * sink as soon as everything before them is written, a flush at a time, not a
+ * whole range at a time: the hash then runs right behind the oldest range, and
+ * little is left to hash after the last byte arrives (with whole ranges, up to
+ * all the ranges in flight were: on a busy machine, a core alone at the end).
+ */
+export class FrontierHasher {
+  /** Everything before it is written and handed to the sink. */
+  private frontier = 0;
+  /** Range index → bytes written from its start. */
+  private readonly written = new Map<number, number>();
+  private readonly waiters: { index: number; go: () => void }[] = [];
+
+  /** `window`: how many ranges past the one at the frontier may be fetched (bounds how far the hash lags). */
+  constructor(
+    private readonly size: number,
+    private readonly range: number,
+    private readonly window: number,
+    private readonly hash: Md5Sink<FileRange>,
+  ) {}
+
+  /** Resolves when range `index` may be fetched without getting too far ahead of the hash. */
+  async turn(index: number): Promise<void> {
+    if (this.allowed(index)) return;
+    await new Promise<void>((go) => this.waiters.push({ index, go }));
+  }
+
+  private allowed(index: number): boolean {
+    return index < Math.floor(this.frontier / this.range) + this.window;
+  }
+
+  /** Range `index` now has its first `bytes` bytes written. */
+  progress(index: number, bytes: number): void {
+    this.written.set(index, Math.max(this.written.get(index) ?? 0, bytes));
+    const from = this.frontier;
+    while (this.frontier < this.size) {
+      const i = Math.floor(this.frontier / this.range);
+      const end = i * this.range + (this.written.get(i) ?? 0);
+      if (end <= this.frontier) break;
+      this.frontier = end;
+      if (end === Math.min(this.size, (i + 1) * this.range)) this.written.delete(i);
+    }
+    if (this.frontier === from) return;
+    this.hash.update({ start: from, length: this.frontier - from });
+    for (let k = this.waiters.length - 1; k >= 0; k--) {
+      const w = this.waiters[k]!;
+      if (this.allowed(w.index)) {
+        this.waiters.splice(k, 1);
+        w.go();
+      }
+    }
+  }
+
+  async digest(): Promise<string> {
+    if (this.frontier !== this.size) {
+      this.hash.close();
+      throw new Error(`hashed ${this.frontier} bytes of ${this.size}`);
+    }
+    return this.hash.digest();
+  }
+
+  close(): void {
+    this.hash.close();
+  }
+}
+
 export interface ObjectFacts {
   readonly size: number;
   readonly etag: string;

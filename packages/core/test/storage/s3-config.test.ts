@@ -5,7 +5,7 @@ import { tempDir } from "@aves2/testkit";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
 import { resolveS3Config, s3Settings } from "../../src/config/s3-config.js";
-import { BackgroundMd5, compositeEtag, inferPartSize, matchesObject, OrderedHasher, StreamHasher } from "../../src/storage/checksum.js";
+import { BackgroundMd5, compositeEtag, FileMd5, type FileRange, FrontierHasher, inferPartSize, matchesObject, type Md5Sink, OrderedHasher, StreamHasher } from "../../src/storage/checksum.js";
 import { findCredentials } from "../../src/storage/s3/credentials.js";
 import { explainS3Error } from "../../src/storage/s3/errors.js";
 
@@ -150,5 +150,42 @@ describe("checksums", () => {
     const bg = new OrderedHasher(2, new BackgroundMd5());
     for (const i of [1, 0, 3, 2, 4]) bg.add(i, pieces[i]!);
     expect(await bg.digest()).toBe(md5(Buffer.concat(pieces)).toString("hex"));
+  });
+
+  it("hashes a file written in parallel ranges as soon as everything before is written, each byte once", async () => {
+    // 3 ranges of 10 bytes and a last one of 5
+    const seen: FileRange[] = [];
+    const sink: Md5Sink<FileRange> = { update: (r) => void seen.push(r), digest: async () => "done", close: () => undefined };
+    const h = new FrontierHasher(35, 10, 2, sink);
+    let third = false;
+    const waiting = h.turn(2).then(() => (third = true));
+    h.progress(1, 10); // the second range, before anything of the first: nothing can be hashed yet
+    expect(seen).toEqual([]);
+    h.progress(0, 4); // part of the first range: hashed at once, not when the range is complete
+    expect(seen).toEqual([{ start: 0, length: 4 }]);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(third).toBe(false); // two ranges past the one at the frontier
+    h.progress(0, 2); // a retry writes the same bytes again: not hashed twice
+    h.progress(0, 10); // the first range done: the second, already written, follows
+    expect(seen).toEqual([
+      { start: 0, length: 4 },
+      { start: 4, length: 16 },
+    ]);
+    await waiting;
+    expect(third).toBe(true);
+    h.progress(3, 5);
+    await expect(new FrontierHasher(35, 10, 2, { ...sink }).digest()).rejects.toThrow(/hashed 0 bytes of 35/);
+    h.progress(2, 10);
+    expect(seen.at(-1)).toEqual({ start: 20, length: 15 });
+    expect(await h.digest()).toBe("done");
+  });
+
+  it("hashes a file on another thread from the ranges written to it", async () => {
+    const data = Buffer.from("0123456789abcdefghijklmnopqrstuvwxyz");
+    const file = join(tempDir("aves2-md5-"), "f");
+    writeFileSync(file, data);
+    const h = new FrontierHasher(data.length, 8, 4, new FileMd5(file));
+    for (const [i, n] of [[2, 8], [0, 3], [1, 8], [4, 4], [0, 8], [3, 8]] as const) h.progress(i, n);
+    expect(await h.digest()).toBe(md5(data).toString("hex"));
   });
 });

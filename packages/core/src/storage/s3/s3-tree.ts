@@ -8,7 +8,7 @@ import {
   BackgroundMd5,
   compositeEtag,
   FileMd5,
-  type FileRange,
+  FrontierHasher,
   inferPartSize,
   isPlainMd5,
   matchesObject,
@@ -156,7 +156,7 @@ export class S3Tree implements RemoteTree {
     const count = Math.ceil(obj.size / range);
     const partMd5s: Buffer[] = new Array(count);
     const fh = await open(file, "w");
-    const whole = facts.md5 || isPlainMd5(obj.etag) ? new OrderedHasher<FileRange>(PARTS_IN_FLIGHT * 2, new FileMd5(file)) : undefined;
+    const whole = facts.md5 || isPlainMd5(obj.etag) ? new FrontierHasher(obj.size, range, PARTS_IN_FLIGHT * 2, new FileMd5(file)) : undefined;
     try {
       await fh.truncate(obj.size);
       await forEachLimited(
@@ -189,6 +189,7 @@ export class S3Tree implements RemoteTree {
                 for (let at = 0; at < batch.length; ) {
                   const { bytesWritten } = await fh.writev(batch.slice(at), start + written);
                   written += bytesWritten;
+                  whole?.progress(i, written);
                   // a short write (rare) continues after what was written
                   let left = bytesWritten;
                   while (at < batch.length && left >= batch[at]!.length) left -= batch[at++]!.length;
@@ -213,7 +214,6 @@ export class S3Tree implements RemoteTree {
               throw e;
             }
           });
-          whole?.add(i, { start, length });
         },
       );
     } catch (e) {
