@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { type Problem, UserError } from "../../errors.js";
 import { DNS1035_LABEL, DNS1123_LABEL, DNS1123_SUBDOMAIN, LABEL_VALUE } from "./names.js";
+import { CRD_OPTIONS, CRD_VERSIONS, podTemplateOf } from "./crd-schemas.js";
 import { KINDS, type K8sObject } from "./objects.js";
 
 /**
@@ -15,11 +17,19 @@ import { KINDS, type K8sObject } from "./objects.js";
 
 export const CRD_DIR = fileURLToPath(new URL("../../../schemas/crds/", import.meta.url));
 
-const CRD_FILES: Readonly<Record<string, { file: string; version: string }>> = {
-  TFJob: { file: "kubeflow.org_tfjobs.yaml", version: "v1" },
-  PyTorchJob: { file: "kubeflow.org_pytorchjobs.yaml", version: "v1" },
-  MPIJob: { file: "kubeflow.org_mpijobs.yaml", version: "v2beta1" },
-};
+/** The validators compiled at build time (dist only; from source, they are compiled on first use). */
+type Precompiled = Readonly<Record<"TFJob" | "PyTorchJob" | "MPIJob" | "PodTemplate", ValidateFunction>>;
+let precompiled: Precompiled | null | undefined;
+function prebuilt(name: keyof Precompiled): ValidateFunction | undefined {
+  if (precompiled === undefined) {
+    try {
+      precompiled = createRequire(import.meta.url)("./crd-validators.cjs") as Precompiled;
+    } catch {
+      precompiled = null;
+    }
+  }
+  return precompiled?.[name];
+}
 
 type Schema = { [k: string]: unknown };
 const schemas = new Map<string, Schema>();
@@ -28,7 +38,7 @@ const compiled = new Map<string, ValidateFunction>();
 async function crdSchema(kind: string): Promise<Schema> {
   const hit = schemas.get(kind);
   if (hit) return hit;
-  const { file, version } = CRD_FILES[kind]!;
+  const { file, version } = CRD_VERSIONS[kind]!;
   const { load } = await import("js-yaml");
   const crd = load(readFileSync(`${CRD_DIR}${file}`, "utf8")) as { spec: { versions: { name: string; schema: { openAPIV3Schema: Schema } }[] } };
   const v = crd.spec.versions.find((x) => x.name === version);
@@ -42,8 +52,7 @@ async function ajv(): Promise<import("ajv").Ajv> {
   if (ajvInstance) return ajvInstance;
   const { Ajv } = await import("ajv");
   const formats = await import("ajv-formats");
-  // strict: false lets the x-kubernetes-* keywords through; formats int32/int64/date-time need ajv-formats
-  const a = new Ajv({ allErrors: true, strict: false, validateFormats: true });
+  const a = new Ajv({ ...CRD_OPTIONS });
   const add = ((formats as unknown as { default?: unknown }).default ?? formats) as (a: import("ajv").Ajv) => void;
   add(a);
   ajvInstance = a;
@@ -51,7 +60,7 @@ async function ajv(): Promise<import("ajv").Ajv> {
 }
 
 async function crdValidator(kind: string): Promise<ValidateFunction> {
-  const hit = compiled.get(kind);
+  const hit = compiled.get(kind) ?? prebuilt(kind as keyof Precompiled);
   if (hit) return hit;
   const fn = (await ajv()).compile(await crdSchema(kind));
   compiled.set(kind, fn);
@@ -104,14 +113,12 @@ export function unknownFields(value: unknown, schema: Schema | undefined, path: 
 
 /** The full PodTemplateSpec schema (as the CRDs embed it), for Jobs' templates too. */
 async function podTemplateSchema(): Promise<Schema> {
-  const tf = await crdSchema("TFJob");
-  const props = (s: Schema, k: string) => (s.properties as Record<string, Schema>)[k]!;
-  return props((props(props(tf, "spec"), "tfReplicaSpecs").additionalProperties as Schema), "template");
+  return podTemplateOf(await crdSchema("TFJob"));
 }
 
 let templateFn: ValidateFunction | undefined;
 async function templateValidator(): Promise<ValidateFunction> {
-  templateFn ??= (await ajv()).compile(await podTemplateSchema());
+  templateFn ??= prebuilt("PodTemplate") ?? (await ajv()).compile(await podTemplateSchema());
   return templateFn;
 }
 
@@ -235,7 +242,7 @@ export async function validateObjects(objects: readonly K8sObject[]): Promise<vo
     if (own.some((p) => p.message.includes("is not one this backend creates"))) continue;
     const where = `${o.kind} ${o.metadata?.name ?? "?"}`;
     const unknown: string[] = [];
-    if (CRD_FILES[o.kind]) {
+    if (CRD_VERSIONS[o.kind]) {
       const fn = await crdValidator(o.kind);
       if (!fn(o)) problems.push(...ajvProblems(o, fn.errors ?? []));
       unknownFields({ spec: o.spec }, await crdSchema(o.kind), "", unknown);
