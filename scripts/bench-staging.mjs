@@ -162,6 +162,9 @@ try {
           ["stage-in ↓", () => t.down(prefix, into)],
         ]) {
           const r = { tool: t.name, set, direction };
+          // each timing starts with the page cache flushed: otherwise a download pays for the
+          // writeback of the upload before it (hundreds of MB the server just wrote), by luck of order
+          spawnSync("sync");
           try {
             r.seconds = await go();
           } catch (e) {
