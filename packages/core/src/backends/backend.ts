@@ -40,6 +40,22 @@ export interface RunRecord {
   readonly details: Readonly<Record<string, unknown>>;
 }
 
+/** The record of a run just submitted: nothing observed yet. */
+export function newRunRecord(plan: Plan, details: RunRecord["details"], state: RunState = "pending"): RunRecord {
+  return {
+    runId: plan.runId,
+    backend: plan.backend,
+    component: { name: plan.spec.component.name, version: plan.spec.component.version },
+    state,
+    createdAt: plan.spec.createdAt,
+    metrics: { epochs: [] },
+    transfers: [],
+    spec: plan.spec,
+    plan,
+    details,
+  };
+}
+
 export interface LogLine {
   /** The replica that printed it, e.g. `worker-0`. */
   readonly replica: string;

@@ -95,25 +95,21 @@ parentPort.on("message", (m) => (m === null ? parentPort.postMessage(hash.digest
 `;
 
 /**
- * An MD5 computed on another thread. Hashing a large file takes about a
- * second of CPU, which on the main thread is a second the sockets are not
- * read; there it overlaps with the transfer. Pieces are copied to the thread.
+ * An MD5 computed by a worker thread: the pieces are posted to it and `null`
+ * asks for the digest. An MD5 being fed must not keep the process alive by
+ * itself, so the worker is referenced only while a digest is awaited.
  */
-export class BackgroundMd5 implements Md5Sink {
-  private readonly worker = new Worker(MD5_WORKER, { eval: true });
+abstract class WorkerMd5<P> implements Md5Sink<P> {
+  protected readonly worker: Worker;
   private failed: Error | undefined;
 
-  constructor() {
-    // an MD5 being fed must not keep the process alive by itself
+  constructor(source: string, workerData?: unknown) {
+    this.worker = new Worker(source, { eval: true, workerData });
     this.worker.unref();
     this.worker.on("error", (e) => (this.failed ??= e));
   }
 
-  /** Hands `piece` over: a buffer that owns its memory is moved, not copied, and must not be used after. */
-  update(piece: Buffer): void {
-    const owns = piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength && piece.buffer instanceof ArrayBuffer;
-    this.worker.postMessage(piece, owns ? [piece.buffer as ArrayBuffer] : []);
-  }
+  abstract update(piece: P): void;
 
   async digest(): Promise<string> {
     this.worker.ref();
@@ -131,6 +127,23 @@ export class BackgroundMd5 implements Md5Sink {
 
   close(): void {
     void this.worker.terminate();
+  }
+}
+
+/**
+ * An MD5 computed on another thread. Hashing a large file takes about a
+ * second of CPU, which on the main thread is a second the sockets are not
+ * read; there it overlaps with the transfer. Pieces are copied to the thread.
+ */
+export class BackgroundMd5 extends WorkerMd5<Buffer> {
+  constructor() {
+    super(MD5_WORKER);
+  }
+
+  /** Hands `piece` over: a buffer that owns its memory is moved, not copied, and must not be used after. */
+  update(piece: Buffer): void {
+    const owns = piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength && piece.buffer instanceof ArrayBuffer;
+    this.worker.postMessage(piece, owns ? [piece.buffer as ArrayBuffer] : []);
   }
 }
 
@@ -167,36 +180,13 @@ export interface FileRange {
  * reads each range back (from the page cache) once it is written: the
  * downloaded bytes are neither gathered nor copied on the main thread.
  */
-export class FileMd5 implements Md5Sink<FileRange> {
-  private readonly worker: Worker;
-  private failed: Error | undefined;
-
+export class FileMd5 extends WorkerMd5<FileRange> {
   constructor(file: string) {
-    this.worker = new Worker(FILE_MD5_WORKER, { eval: true, workerData: file });
-    this.worker.unref();
-    this.worker.on("error", (e) => (this.failed ??= e));
+    super(FILE_MD5_WORKER, file);
   }
 
   update(range: FileRange): void {
     this.worker.postMessage({ start: range.start, length: range.length });
-  }
-
-  async digest(): Promise<string> {
-    this.worker.ref();
-    try {
-      return await new Promise<string>((resolve, reject) => {
-        if (this.failed) return reject(this.failed);
-        this.worker.once("message", resolve);
-        this.worker.once("error", reject);
-        this.worker.postMessage(null);
-      });
-    } finally {
-      this.close();
-    }
-  }
-
-  close(): void {
-    void this.worker.terminate();
   }
 }
 

@@ -8,7 +8,7 @@ import { folderPrefix } from "./s3/s3-store.js";
 import { S3Tree } from "./s3/s3-tree.js";
 import { DEFAULT_S3, type S3Settings } from "./s3/settings.js";
 import type { Transfer, TransferProgress } from "./store.js";
-import { pullObjects, pullTree, pushTree, type SyncResult } from "./sync.js";
+import { pullObjects, pullTree, pushTree, type SyncResult, transferRecord } from "./sync.js";
 import { ProgressTracker } from "./transfer-progress.js";
 import { type DataUri, formatUri, parseUri } from "./uri.js";
 
@@ -41,21 +41,7 @@ export async function syncUris(src: string, dst: string, opts: SyncUrisOptions):
   }
   const conn = await connect(opts.s3 ?? DEFAULT_S3);
   const started = Date.now();
-  const done = (direction: "in" | "out", uri: string, local: string, r: SyncResult, method: string): Transfer => ({
-    direction,
-    name: "sync",
-    uri,
-    local,
-    files: r.files,
-    bytes: r.bytes,
-    seconds: (Date.now() - started) / 1000,
-    method,
-    skipped: r.skipped,
-    skippedBytes: r.skippedBytes,
-    ...(r.unverified ? { unverified: r.unverified } : {}),
-    ...(r.retries ? { retries: r.retries } : {}),
-    ...(r.marker ? { marker: r.marker } : {}),
-  });
+  const done = (direction: "in" | "out", uri: string, local: string, r: SyncResult, method: string) => transferRecord(direction, "sync", uri, local, r, method, started);
 
   if (to.scheme === "s3" && from.scheme === "file") {
     const s = await stat(from.path).catch(() => undefined);

@@ -7,7 +7,7 @@ import { walkFiles } from "./local-tree.js";
 import { forEachLimited } from "./pool.js";
 import { unsafeRelative } from "./relative-path.js";
 import type { RemoteObject, RemoteTree } from "./remote.js";
-import type { MarkerFacts } from "./store.js";
+import type { MarkerFacts, Transfer } from "./store.js";
 import type { ProgressTracker } from "./transfer-progress.js";
 
 /**
@@ -222,4 +222,23 @@ export async function pushTree(dir: string, remote: RemoteTree, opts: PushOption
   }
   t?.emit(true, true);
   return { files: moved, bytes, skipped, skippedBytes, unverified: 0, retries: remote.retries, seconds: (Date.now() - started) / 1000, ...(marker ? { marker } : {}) };
+}
+
+/** What a run record (and `storage sync --json`) says of one finished transfer. */
+export function transferRecord(direction: "in" | "out", name: string, uri: string, local: string, r: SyncResult, method: string, started: number): Transfer {
+  return {
+    direction,
+    name,
+    uri,
+    local,
+    files: r.files,
+    bytes: r.bytes,
+    seconds: (Date.now() - started) / 1000,
+    method,
+    skipped: r.skipped,
+    skippedBytes: r.skippedBytes,
+    ...(r.unverified ? { unverified: r.unverified } : {}),
+    ...(r.retries ? { retries: r.retries } : {}),
+    ...(r.marker ? { marker: r.marker } : {}),
+  };
 }

@@ -7,7 +7,7 @@ import { type Problem, UserError } from "../../errors.js";
 import { isMetric, isSummary, parseEventLine, type RunEvent } from "../../run/events.js";
 import { deepFreeze } from "../../run/freeze.js";
 import { type RunSpec, type SpecJSON, specToJSON } from "../../run/spec.js";
-import { type Backend, type LogLine, type Plan, type RunHandle, type RunRecord, type SubmitOptions, TERMINAL_STATES } from "../backend.js";
+import { type Backend, type LogLine, newRunRecord, type Plan, type RunHandle, type RunRecord, type SubmitOptions, TERMINAL_STATES } from "../backend.js";
 import { writeRecord } from "../local/records.js";
 import { type Aves2Job, Aves2Client } from "./client.js";
 import { aves2Records, findAves2Record } from "./records.js";
@@ -126,18 +126,11 @@ export class Aves2Backend implements Backend<Aves2Plan> {
       rmSync(runDir, { recursive: true, force: true });
       throw e;
     }
-    let record: RunRecord = {
-      runId: plan.runId,
-      backend: "aves2",
-      component: { name: spec.component.name, version: spec.component.version },
-      state: stateOf(created.status),
-      createdAt: spec.createdAt,
-      metrics: { epochs: [] },
-      transfers: [],
-      spec: plan.spec,
+    let record: RunRecord = newRunRecord(
       plan,
-      details: { jobId: created.id, host: client.host, namespace: plan.payload.namespace, status: created.status, replicas: ["worker-0"] },
-    };
+      { jobId: created.id, host: client.host, namespace: plan.payload.namespace, status: created.status, replicas: ["worker-0"] },
+      stateOf(created.status),
+    );
     writeRecord(runDir, record);
     if (opts.detach) return { runId: plan.runId, wait: async () => record, cancel: async () => void (await this.cancel(plan.runId)) };
 

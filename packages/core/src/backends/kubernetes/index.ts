@@ -6,7 +6,7 @@ import { isMetric, isSummary, parseEventLine, type RunEvent } from "../../run/ev
 import type { RunRequest } from "../../run/request.js";
 import type { RunSpec, SpecJSON } from "../../run/spec.js";
 import type { S3Settings } from "../../storage/s3/settings.js";
-import { type Backend, type LogLine, type RunHandle, type RunRecord, type RunState, type SubmitOptions, TERMINAL_STATES } from "../backend.js";
+import { type Backend, type LogLine, newRunRecord, type RunHandle, type RunRecord, type RunState, type SubmitOptions, TERMINAL_STATES } from "../backend.js";
 import { CANCEL_FILE, eventsFile, logFile, readRecordAt, resolveRunDir, runIds, writeRecord } from "../local/records.js";
 import { ApiError, apiUserError, type RetryPolicy, sleep } from "./api-client.js";
 import { type Connection, connect, loadKubeConfig, selectTarget } from "./connection.js";
@@ -158,18 +158,7 @@ export class KubernetesBackend implements Backend<KubernetesPlan> {
       daemons: plan.daemons,
       replicas: plan.replicas,
     };
-    let record: RunRecord = {
-      runId: plan.runId,
-      backend: "kubernetes",
-      component: { name: plan.spec.component.name, version: plan.spec.component.version },
-      state: "pending",
-      createdAt: plan.spec.createdAt,
-      metrics: { epochs: [] },
-      transfers: [],
-      spec: plan.spec,
-      plan,
-      details: { ...d, ...(notes.length ? { preflight: notes } : {}) },
-    };
+    let record: RunRecord = newRunRecord(plan, { ...d, ...(notes.length ? { preflight: notes } : {}) });
     writeRecord(plan.runDir, record);
     try {
       await createAll(conn.api, plan.target.namespace, plan.objects, plan.runId, data);

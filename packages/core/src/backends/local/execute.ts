@@ -7,7 +7,7 @@ import { isMetric, isSummary, parseEventLine, type RunEvent } from "../../run/ev
 import { storeFor } from "../../storage/index.js";
 import type { StageOptions, Transfer } from "../../storage/store.js";
 import { parseUri } from "../../storage/uri.js";
-import type { LogLine, RunRecord, RunState, SubmitOptions } from "../backend.js";
+import { type LogLine, newRunRecord, type RunRecord, type RunState, type SubmitOptions } from "../backend.js";
 import type { LocalPlan } from "./plan.js";
 import { freePort, killGroup, spawnGroup } from "./process-group.js";
 import { CANCEL_FILE, eventsFile, logFile, writeRecord } from "./records.js";
@@ -45,18 +45,7 @@ export function executeLocal(plan: LocalPlan, python: string | undefined, opts: 
   };
 
   const done = (async (): Promise<RunRecord> => {
-    let record: RunRecord = {
-      runId: plan.runId,
-      backend: "local",
-      component: { name: plan.spec.component.name, version: plan.spec.component.version },
-      state: "pending",
-      createdAt: plan.spec.createdAt,
-      metrics: { epochs: [] },
-      transfers: [],
-      spec: plan.spec,
-      plan,
-      details: { supervisorPid: process.pid, ...(python ? { python } : {}), replicas: plan.processes.map((p) => p.replica) },
-    };
+    let record: RunRecord = newRunRecord(plan, { supervisorPid: process.pid, ...(python ? { python } : {}), replicas: plan.processes.map((p) => p.replica) });
     const save = (patch: Partial<RunRecord>) => {
       record = { ...record, ...patch };
       writeRecord(plan.runDir, record);

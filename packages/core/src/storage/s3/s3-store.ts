@@ -7,7 +7,7 @@ import { normalizeEtag } from "../checksum.js";
 import { ContentCache } from "../content-cache.js";
 import { FAST } from "../retry.js";
 import type { Store, StageOptions, Transfer } from "../store.js";
-import { pullObjects, pullTree, pushTree } from "../sync.js";
+import { pullObjects, pullTree, pushTree, transferRecord } from "../sync.js";
 import { ProgressTracker } from "../transfer-progress.js";
 import { type DataUri, formatUri, isArchive } from "../uri.js";
 import { connect, type S3Connection } from "./connection.js";
@@ -117,12 +117,12 @@ export const s3Store: Store = {
       } finally {
         await rm(holder, { recursive: true, force: true });
       }
-      return transfer("in", name, label, dir, r, "download+unpack", started);
+      return transferRecord("in", name, label, dir, r, "download+unpack", started);
     }
     const tree = new S3Tree(conn, u.bucket, folderPrefix(u.key), name);
     const tracker = new ProgressTracker({ name, direction: "in", uri: label }, opts.progress, () => tree.retries);
     const r = await pullTree(tree, dir, { cache, tracker, writable: Boolean(opts.writable) });
-    return transfer("in", name, label, dir, r, "download", started);
+    return transferRecord("in", name, label, dir, r, "download", started);
   },
 
   async stageOut(dir, uri, name, opts = {}): Promise<Transfer> {
@@ -132,34 +132,8 @@ export const s3Store: Store = {
     const tree = new S3Tree(conn, u.bucket, folderPrefix(u.key), name);
     const tracker = new ProgressTracker({ name, direction: "out", uri: tree.label }, opts.progress, () => tree.retries);
     const r = await pushTree(dir, tree, { tracker, ...(opts.marker !== undefined ? { marker: opts.marker } : {}) });
-    return transfer("out", name, tree.label, dir, r, "upload", started);
+    return transferRecord("out", name, tree.label, dir, r, "upload", started);
   },
 };
-
-function transfer(
-  direction: "in" | "out",
-  name: string,
-  uri: string,
-  local: string,
-  r: Awaited<ReturnType<typeof pullTree>>,
-  method: string,
-  started: number,
-): Transfer {
-  return {
-    direction,
-    name,
-    uri,
-    local,
-    files: r.files,
-    bytes: r.bytes,
-    seconds: (Date.now() - started) / 1000,
-    method,
-    skipped: r.skipped,
-    skippedBytes: r.skippedBytes,
-    ...(r.unverified ? { unverified: r.unverified } : {}),
-    ...(r.retries ? { retries: r.retries } : {}),
-    ...(r.marker ? { marker: r.marker } : {}),
-  };
-}
 
 export { explainS3Error };
