@@ -6,7 +6,6 @@
 """
 
 import argparse
-import csv
 import os
 import pickle
 import sys
@@ -15,6 +14,7 @@ import numpy as np
 
 from aves2_runtime import events, metrics
 from aves2_runtime.files import atomic_write_json
+from aves2_runtime.tables import read_labeled_csv
 
 
 def parse_args(argv=None):
@@ -31,16 +31,8 @@ def parse_args(argv=None):
 
 
 def read_csv(path, target):
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
-    header, body = rows[0], [r for r in rows[1:] if r]
-    if target not in header:
-        raise ValueError(f"{path} has no column {target!r} (columns: {', '.join(header)})")
-    t = header.index(target)
-    features = [h for i, h in enumerate(header) if i != t]
-    x = np.array([[float(v) for i, v in enumerate(r) if i != t] for r in body])
-    y = np.array([r[t] for r in body])
-    return x, y, features
+    features, rows, labels = read_labeled_csv(path, target)
+    return np.array(rows), np.array(labels), features
 
 
 def make_estimator(args):

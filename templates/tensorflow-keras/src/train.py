@@ -5,7 +5,6 @@
 """
 
 import argparse
-import csv
 import os
 import sys
 
@@ -13,6 +12,7 @@ import numpy as np
 
 from aves2_runtime import events, metrics
 from aves2_runtime.files import atomic_write_json
+from aves2_runtime.tables import read_labeled_csv
 
 
 def parse_args(argv=None):
@@ -28,16 +28,9 @@ def parse_args(argv=None):
 
 
 def read_csv(path, target):
-    with open(path, newline="") as f:
-        rows = [r for r in csv.reader(f) if r]
-    header, body = rows[0], rows[1:]
-    if target not in header:
-        raise ValueError(f"{path} has no column {target!r} (columns: {', '.join(header)})")
-    t = header.index(target)
-    classes = sorted({r[t] for r in body})
-    x = np.array([[float(v) for i, v in enumerate(r) if i != t] for r in body], dtype="float32")
-    y = np.array([classes.index(r[t]) for r in body])
-    return x, y, classes
+    _, rows, labels = read_labeled_csv(path, target)
+    classes = sorted(set(labels))
+    return np.array(rows, dtype="float32"), np.array([classes.index(v) for v in labels]), classes
 
 
 def main(argv=None):
