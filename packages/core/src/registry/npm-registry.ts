@@ -38,7 +38,8 @@ export class NpmRegistry {
       return await fetch(new URL(path, this.config.url), { ...init, headers, signal: AbortSignal.timeout(60_000) });
     } catch (e) {
       const c = (e as { cause?: { code?: string; message?: string } }).cause;
-      const cause = c?.code ?? c?.message ?? ((e as Error).name || "network error");
+      // fetch refuses "unsafe" ports (1, 9, 22, ...) before connecting, saying only "bad port"
+      const cause = c?.message === "bad port" ? `fetch refuses port ${new URL(this.config.url).port}; use another` : (c?.code ?? c?.message ?? ((e as Error).name || "network error"));
       throw UserError.of(`cannot ${what} the registry ${this.config.url} (${cause})`, {
         hint: `is it running? The registry comes from ${this.config.source}`,
       });

@@ -39,13 +39,15 @@ export async function syncUris(src: string, dst: string, opts: SyncUrisOptions):
   if ((from.scheme === "s3") === (to.scheme === "s3")) {
     throw UserError.of(`one side must be a local folder and the other s3://`, { path: `${src} → ${dst}`, hint: "e.g. component storage sync ./data s3://bucket/datasets/data/" });
   }
+  // a missing local source is said before credentials or the network are looked at
+  const source = from.scheme === "file" ? await stat(from.path).catch(() => undefined) : undefined;
+  if (from.scheme === "file" && !source) throw UserError.of(`${from.path} does not exist`, { path: "<src>" });
   const conn = await connect(opts.s3 ?? DEFAULT_S3);
   const started = Date.now();
   const done = (direction: "in" | "out", uri: string, local: string, r: SyncResult, method: string) => transferRecord(direction, "sync", uri, local, r, method, started);
 
   if (to.scheme === "s3" && from.scheme === "file") {
-    const s = await stat(from.path).catch(() => undefined);
-    if (!s) throw UserError.of(`${from.path} does not exist`, { path: "<src>" });
+    const s = source!;
     if (s.isFile()) {
       // one file (an archive of code, say): to the key named, or into the prefix
       const key = to.key === "" || to.key.endsWith("/") ? `${to.key}${basename(from.path)}` : to.key;
