@@ -7,6 +7,7 @@ import { UserError } from "../errors.js";
 import { storeFor } from "../storage/index.js";
 import { connect } from "../storage/s3/connection.js";
 import { FAST } from "../storage/retry.js";
+import { readObject } from "../storage/s3/reads.js";
 import { send } from "../storage/s3/request.js";
 import type { S3Settings } from "../storage/s3/settings.js";
 import { parseUri } from "../storage/uri.js";
@@ -66,8 +67,12 @@ export class S3Catalog {
     const uri = `s3://${this.base.bucket}/${key}`;
     try {
       // reads are lookups (before a publish, for search/info): a dead endpoint should say so at once
-      const out = await send(conn, { uri, policy: FAST }, () => conn.client.send(new conn.sdk.GetObjectCommand({ Bucket: this.base.bucket, Key: key })));
-      return Buffer.from(await out.Body!.transformToByteArray());
+      const pieces: Buffer[] = [];
+      await send(conn, { uri, policy: FAST }, () => {
+        pieces.length = 0; // a retry starts over
+        return readObject(conn.wire, { bucket: this.base.bucket, key }, { data: (p) => pieces.push(Buffer.from(p)) });
+      });
+      return Buffer.concat(pieces);
     } catch (e) {
       if (e instanceof UserError && /does not exist/.test(e.message) && !/bucket/i.test(e.message)) return undefined;
       throw e;
@@ -76,8 +81,9 @@ export class S3Catalog {
 
   private async putObject(key: string, body: Buffer, contentType: string): Promise<void> {
     const conn = await connect(this.settings);
+    const { sdk, client } = await conn.sdk();
     await send(conn, { uri: `s3://${this.base.bucket}/${key}` }, () =>
-      conn.client.send(new conn.sdk.PutObjectCommand({ Bucket: this.base.bucket, Key: key, Body: body, ContentType: contentType })),
+      client.send(new sdk.PutObjectCommand({ Bucket: this.base.bucket, Key: key, Body: body, ContentType: contentType })),
     );
   }
 

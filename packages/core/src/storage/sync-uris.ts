@@ -1,8 +1,8 @@
 import { stat } from "node:fs/promises";
 import { basename, join, posix } from "node:path";
 import { UserError } from "../errors.js";
-import { normalizeEtag } from "./checksum.js";
 import { connect } from "./s3/connection.js";
+import { headObject, listPage } from "./s3/lookups.js";
 import { send } from "./s3/request.js";
 import { folderPrefix } from "./s3/s3-store.js";
 import { S3Tree } from "./s3/s3-tree.js";
@@ -77,13 +77,12 @@ export async function syncUris(src: string, dst: string, opts: SyncUrisOptions):
   if (dest && !dest.isDirectory()) throw UserError.of(`${local} exists and is not a folder`, { path: "<dst>" });
   if (s3.key !== "" && !s3.key.endsWith("/")) {
     // a key that is an object (not only a prefix) is downloaded as one file into the folder
-    const { HeadObjectCommand } = conn.sdk;
-    const head = await send(conn, { uri: formatUri(s3), what: "<src>" }, () => conn.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: s3.key }))).catch(() => undefined);
+    const head = await send(conn, { uri: formatUri(s3), what: "<src>" }, () => headObject(conn.wire, s3.bucket, s3.key)).catch(() => undefined);
     if (head) {
       const dir = posix.dirname(s3.key);
       const tree = new S3Tree(conn, s3.bucket, dir === "." ? "" : `${dir}/`, "<src>");
       const t = new ProgressTracker({ name: "sync", direction: "in", uri: formatUri(s3) }, opts.progress, () => tree.retries);
-      const obj = { rel: posix.basename(s3.key), size: head.ContentLength ?? 0, etag: normalizeEtag(head.ETag), ...(head.LastModified ? { lastModified: head.LastModified } : {}) };
+      const obj = { rel: posix.basename(s3.key), size: head.size, etag: head.etag, ...(head.lastModified ? { lastModified: head.lastModified } : {}) };
       return done("in", formatUri(s3), join(local, obj.rel), await pullObjects(tree, [obj], local, { tracker: t }), "download");
     }
   }
@@ -108,27 +107,19 @@ export async function listUri(raw: string, opts: { cwd: string; s3?: S3Settings;
   const u = parseUri(raw, "<uri>", opts.cwd);
   if (u.scheme !== "s3") throw UserError.of("storage ls lists s3:// locations", { path: raw, hint: "for local folders use ls" });
   const conn = await connect(opts.s3 ?? DEFAULT_S3);
-  const { ListObjectsV2Command } = conn.sdk;
   const list = async (prefix: string) => {
     const out: ListedEntry[] = [];
     let token: string | undefined;
     do {
-    const page = await send(conn, { uri: formatUri(u), what: "<uri>" }, () =>
-      conn.client.send(
-        new ListObjectsV2Command({
-          Bucket: u.bucket,
-          ...(prefix ? { Prefix: prefix } : {}),
-          ...(opts.recursive ? {} : { Delimiter: "/" }),
-          ...(token ? { ContinuationToken: token } : {}),
-        }),
-      ),
-    );
-    for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push({ key: p.Prefix, kind: "folder" });
-    for (const o of page.Contents ?? []) {
-      if (!o.Key) continue;
-      out.push({ key: o.Key, kind: "object", size: o.Size ?? 0, ...(o.LastModified ? { lastModified: o.LastModified.toISOString() } : {}), etag: normalizeEtag(o.ETag) });
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      const page = await send(conn, { uri: formatUri(u), what: "<uri>" }, () =>
+        listPage(conn.wire, { bucket: u.bucket, prefix, ...(opts.recursive ? {} : { delimiter: "/" }), ...(token ? { token } : {}) }),
+      );
+      for (const p of page.prefixes) out.push({ key: p, kind: "folder" });
+      for (const o of page.objects) {
+        if (!o.key) continue;
+        out.push({ key: o.key, kind: "object", size: o.size, ...(o.lastModified ? { lastModified: o.lastModified.toISOString() } : {}), etag: o.etag });
+      }
+      token = page.next;
     } while (token);
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   };

@@ -131,6 +131,32 @@ describe("S3 store against s3rver", () => {
     expect(got).toEqual(digest(src));
   }, 120_000);
 
+  it("rides out a server that dies mid-download and comes back: ranges and small files complete, data identical", async () => {
+    const src = smallFiles(300);
+    const big = randomBytes(40 * 1024 * 1024); // above the ranged-download threshold
+    writeFileSync(join(src, "weights.bin"), big);
+    const at = uri("s3://aves2/outage/down/");
+    const store = storeFor(at, "in");
+    await store.stageOut(src, at, "result_dir", { s3 });
+    let killed = false;
+    let restarted: Promise<void> | undefined;
+    const into = join(tempDir(), "back");
+    const t = await store.stageIn(at, into, "data", {
+      s3,
+      progress: (u) => {
+        if (!killed && u.bytes >= 8 * 1024 * 1024) {
+          killed = true;
+          restarted = server.kill().then(() => new Promise((r) => setTimeout(r, 1500)).then(() => server.restart()));
+        }
+      },
+    });
+    await restarted;
+    expect(killed).toBe(true);
+    expect(t.retries).toBeGreaterThan(0);
+    expect(t.files).toBe(301);
+    expect(digest(into)).toEqual(digest(src));
+  }, 120_000);
+
   it("a transfer cut off for good fails clearly without a marker; run again, it sends only what is missing", async () => {
     const src = smallFiles(400);
     const dest = uri("s3://aves2/outage/resume/");

@@ -2,15 +2,16 @@ import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { Limiter } from "../pool.js";
-import { findCredentials } from "./credentials.js";
+import { type CredentialChoice, findCredentials } from "./credentials.js";
+import { SocketPool } from "./reads.js";
 import { endpointName, type S3Settings } from "./settings.js";
 import type { WireTarget } from "./wire.js";
 
 export type S3Sdk = typeof import("@aws-sdk/client-s3");
 
 export interface S3Connection {
-  readonly sdk: S3Sdk;
-  readonly client: S3Client;
+  /** The AWS SDK and its client, loaded on first use (see reads.ts for why not before). */
+  sdk(): Promise<{ readonly sdk: S3Sdk; readonly client: S3Client }>;
   readonly settings: S3Settings;
   /** The endpoint as messages name it. */
   readonly endpoint: string;
@@ -27,8 +28,8 @@ export const MAX_REQUESTS = 32;
 const connections = new Map<string, Promise<S3Connection>>();
 
 /**
- * One client per endpoint settings, made on first use: the SDK is loaded only
- * here, so commands that never touch S3 never load it.
+ * One connection per endpoint settings, made on first use. Its SDK client is
+ * made when a request first needs it: reads go without it.
  */
 export function connect(settings: S3Settings, env: NodeJS.ProcessEnv = process.env): Promise<S3Connection> {
   // what picks the credentials is part of the key: a changed environment gets its own client
@@ -43,17 +44,31 @@ export function connect(settings: S3Settings, env: NodeJS.ProcessEnv = process.e
 }
 
 async function open(settings: S3Settings, env: NodeJS.ProcessEnv): Promise<S3Connection> {
-  // the SDK's documented switch for its "use Node 22" notice: users of this CLI cannot act on it
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-  const [sdk, creds] = await Promise.all([import("@aws-sdk/client-s3"), findCredentials(settings, env)]);
-  const quiet = { debug() {}, info() {}, warn() {}, error() {}, trace() {} };
+  const creds = await findCredentials(settings, env);
   const agent = { keepAlive: true, maxSockets: MAX_REQUESTS * 2 };
   const wireAgents = { http: new HttpAgent(agent), https: new HttpsAgent(agent) };
+  let sdk: ReturnType<S3Connection["sdk"]> | undefined;
+  return {
+    sdk: () => (sdk ??= sdkClient(settings, creds.provider)),
+    settings,
+    endpoint: endpointName(settings),
+    credentialSource: creds.source,
+    requests: new Limiter(MAX_REQUESTS),
+    wire: { settings, agents: wireAgents, sockets: new SocketPool(), credentials: creds.provider },
+  };
+}
+
+async function sdkClient(settings: S3Settings, credentials: CredentialChoice["provider"]): Promise<{ sdk: S3Sdk; client: S3Client }> {
+  // the SDK's documented switch for its "use Node 22" notice: users of this CLI cannot act on it
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  const sdk = await import("@aws-sdk/client-s3");
+  const quiet = { debug() {}, info() {}, warn() {}, error() {}, trace() {} };
+  const agent = { keepAlive: true, maxSockets: MAX_REQUESTS * 2 };
   const client = new sdk.S3Client({
     region: settings.region,
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     forcePathStyle: settings.pathStyle,
-    credentials: creds.provider,
+    credentials,
     // retries are ours (storage/retry.ts): per request, with a budget that rides out a restart
     maxAttempts: 1,
     // Content-MD5 and ETags check integrity everywhere; the newer CRC trailers are not understood by many S3-compatible servers
@@ -68,13 +83,5 @@ async function open(settings: S3Settings, env: NodeJS.ProcessEnv): Promise<S3Con
       logger: quiet,
     },
   });
-  return {
-    sdk,
-    client,
-    settings,
-    endpoint: endpointName(settings),
-    credentialSource: creds.source,
-    requests: new Limiter(MAX_REQUESTS),
-    wire: { settings, agents: wireAgents, credentials: creds.provider },
-  };
+  return { sdk, client };
 }

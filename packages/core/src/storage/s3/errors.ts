@@ -49,7 +49,7 @@ export function explainS3Error(e: unknown, at: S3ErrorContext): unknown {
   if (status !== undefined && status >= 500) return mk(`the S3 endpoint ${at.endpoint} kept failing on ${at.uri}: ${status} ${code}`.trim(), "the server is in trouble; try again later");
   if (status === 429 || code === "SlowDown") return mk(`the S3 endpoint ${at.endpoint} kept throttling requests on ${at.uri}`, "try again later, or with fewer parallel transfers");
   if (status !== undefined) return mk(`${at.uri}: the S3 endpoint ${at.endpoint} answered ${status}${code ? ` ${code}` : ""}: ${err.message}`);
-  if (/Deserialization|Expected closing tag|char '.*' is not expected|Unexpected token/i.test(err.message)) {
+  if (code === "NotS3Answer" || /Deserialization|Expected closing tag|char '.*' is not expected|Unexpected token/i.test(err.message)) {
     return mk(`${at.endpoint} did not answer like an S3 service`, "check the endpoint URL");
   }
   return e;

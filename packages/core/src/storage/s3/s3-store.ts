@@ -3,7 +3,6 @@ import { mkdir, rm } from "node:fs/promises";
 import { dirname, posix } from "node:path";
 import { UserError } from "../../errors.js";
 import { unpackArchive } from "../archive/unpack.js";
-import { normalizeEtag } from "../checksum.js";
 import { ContentCache } from "../content-cache.js";
 import { FAST } from "../retry.js";
 import type { Store, StageOptions, Transfer } from "../store.js";
@@ -12,6 +11,7 @@ import { ProgressTracker } from "../transfer-progress.js";
 import { type DataUri, formatUri, isArchive } from "../uri.js";
 import { connect, type S3Connection } from "./connection.js";
 import { explainS3Error } from "./errors.js";
+import { headObject, listPage } from "./lookups.js";
 import { send } from "./request.js";
 import { S3Tree } from "./s3-tree.js";
 import { DEFAULT_S3, type S3Settings } from "./settings.js";
@@ -61,20 +61,19 @@ export const s3Store: Store = {
     const u = s3Of(uri);
     s3Store.validate!(uri, what, "input");
     const conn = await connect(settingsOf(opts));
-    const { HeadObjectCommand, ListObjectsV2Command } = conn.sdk;
     const label = formatUri(u);
     if (isArchive(u.key)) {
-      const head = await probe(conn, label, what, () => conn.client.send(new HeadObjectCommand({ Bucket: u.bucket, Key: u.key }))).catch((e) => {
+      const head = await probe(conn, label, what, () => headObject(conn.wire, u.bucket, u.key)).catch((e) => {
         throw e instanceof UserError && /does not exist at/.test(e.message) ? UserError.of(`archive ${label} does not exist at ${conn.endpoint}`, { path: what }) : e;
       });
-      if (!head.ContentLength) throw UserError.of(`archive ${label} is empty`, { path: what });
+      if (!head.size) throw UserError.of(`archive ${label} is empty`, { path: what });
       return;
     }
     const prefix = folderPrefix(u.key);
-    const page = await probe(conn, label, what, () => conn.client.send(new ListObjectsV2Command({ Bucket: u.bucket, Prefix: prefix, MaxKeys: 2 })));
-    if ((page.KeyCount ?? page.Contents?.length ?? 0) > 0) return;
+    const page = await probe(conn, label, what, () => listPage(conn.wire, { bucket: u.bucket, prefix, maxKeys: 2 }));
+    if (page.objects.length > 0) return;
     if (!u.key.endsWith("/")) {
-      const single = await probe(conn, label, what, () => conn.client.send(new HeadObjectCommand({ Bucket: u.bucket, Key: u.key }))).catch(() => undefined);
+      const single = await probe(conn, label, what, () => headObject(conn.wire, u.bucket, u.key)).catch(() => undefined);
       if (single) throw UserError.of(`${label} is a single object, not a folder`, { path: what, hint: "inputs are prefixes (folders) or archives (.zip, .tar, .tar.gz, .tgz)" });
     }
     throw UserError.of(`s3://${u.bucket}/${prefix} is empty: no objects under this prefix at ${conn.endpoint}`, { path: what, hint: "upload the data first, e.g. with `component storage sync <dir> s3://...`" });
@@ -84,16 +83,17 @@ export const s3Store: Store = {
     const u = s3Of(uri);
     s3Store.validate!(uri, what, "output");
     const conn = await connect(settingsOf(opts));
-    const { DeleteObjectCommand, PutObjectCommand } = conn.sdk;
+    const { sdk, client } = await conn.sdk();
+    const { DeleteObjectCommand, PutObjectCommand } = sdk;
     // the only sure way to know a prefix is writable is to write: a tiny object, removed at once
     const key = `${folderPrefix(u.key)}.aves2-write-check-${randomBytes(6).toString("hex")}`;
     const label = formatUri(u);
-    await probe(conn, label, what, () => conn.client.send(new PutObjectCommand({ Bucket: u.bucket, Key: key, Body: "", ContentLength: 0 }))).catch((e) => {
+    await probe(conn, label, what, () => client.send(new PutObjectCommand({ Bucket: u.bucket, Key: key, Body: "", ContentLength: 0 }))).catch((e) => {
       throw e instanceof UserError && /access denied/.test(e.message)
         ? UserError.of(`${label} is not writable: ${e.problems[0]!.message}`, { path: what, ...(e.problems[0]!.hint ? { hint: e.problems[0]!.hint } : {}) })
         : e;
     });
-    await probe(conn, label, what, () => conn.client.send(new DeleteObjectCommand({ Bucket: u.bucket, Key: key }))).catch(() => undefined);
+    await probe(conn, label, what, () => client.send(new DeleteObjectCommand({ Bucket: u.bucket, Key: key }))).catch(() => undefined);
   },
 
   async stageIn(uri, dir, name, opts = {}): Promise<Transfer> {
@@ -105,9 +105,8 @@ export const s3Store: Store = {
     await mkdir(dirname(dir), { recursive: true });
     if (isArchive(u.key)) {
       const tree = new S3Tree(conn, u.bucket, posix.dirname(u.key) === "." ? "" : `${posix.dirname(u.key)}/`, name);
-      const { HeadObjectCommand } = conn.sdk;
-      const head = await tree.req(label, () => conn.client.send(new HeadObjectCommand({ Bucket: u.bucket, Key: u.key })));
-      const obj = { rel: posix.basename(u.key), size: head.ContentLength ?? 0, etag: normalizeEtag(head.ETag), ...(head.LastModified ? { lastModified: head.LastModified } : {}) };
+      const head = await tree.req(label, () => headObject(conn.wire, u.bucket, u.key));
+      const obj = { rel: posix.basename(u.key), size: head.size, etag: head.etag, ...(head.lastModified ? { lastModified: head.lastModified } : {}) };
       const tracker = new ProgressTracker({ name, direction: "in", uri: label }, opts.progress, () => tree.retries);
       const holder = `${dir}.download`;
       const r = await pullObjects(tree, [obj], holder, { cache, tracker });

@@ -1,8 +1,6 @@
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream, writeSync } from "node:fs";
 import { open, readFile } from "node:fs/promises";
-import { Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { UserError } from "../../errors.js";
 import {
   BackgroundMd5,
@@ -24,6 +22,8 @@ import { IntegrityError, type RetryPolicy, transferPolicy } from "../retry.js";
 import type { S3Connection } from "./connection.js";
 import { explainS3Error } from "./errors.js";
 import { send } from "./request.js";
+import { headObject, listPage } from "./lookups.js";
+import { readObject } from "./reads.js";
 import { header, objectRequest } from "./wire.js";
 
 const MiB = 1024 * 1024;
@@ -38,6 +38,15 @@ const PARTS_IN_FLIGHT = 8;
 function partSizeFor(size: number): number {
   // S3 allows 10,000 parts: grow the part (in whole MiB) for very large files
   return Math.max(PART_SIZE, Math.ceil(size / 10_000 / MiB) * MiB);
+}
+
+/**
+ * Writes a piece where it belongs, before the socket's buffer is read into
+ * again. Synchronous on purpose: the write lands in the page cache in
+ * microseconds, and an asynchronous one would need a copy of every piece.
+ */
+function writeAt(fd: number, piece: Buffer, position: number): void {
+  for (let off = 0; off < piece.length; ) off += writeSync(fd, piece, off, piece.length - off, position + off);
 }
 
 function md5(buf: Buffer): Buffer {
@@ -78,18 +87,15 @@ export class S3Tree implements RemoteTree {
   }
 
   async list(): Promise<RemoteObject[]> {
-    const { ListObjectsV2Command } = this.conn.sdk;
     const out: RemoteObject[] = [];
     let token: string | undefined;
     do {
-      const page = await this.req(this.label, () =>
-        this.conn.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix || undefined, ...(token ? { ContinuationToken: token } : {}) })),
-      );
-      for (const o of page.Contents ?? []) {
-        if (!o.Key || o.Key.length <= this.prefix.length) continue;
-        out.push({ rel: o.Key.slice(this.prefix.length), size: o.Size ?? 0, etag: normalizeEtag(o.ETag), ...(o.LastModified ? { lastModified: o.LastModified } : {}) });
+      const page = await this.req(this.label, () => listPage(this.conn.wire, { bucket: this.bucket, prefix: this.prefix, ...(token ? { token } : {}) }));
+      for (const o of page.objects) {
+        if (o.key.length <= this.prefix.length) continue;
+        out.push({ rel: o.key.slice(this.prefix.length), size: o.size, etag: o.etag, ...(o.lastModified ? { lastModified: o.lastModified } : {}) });
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      token = page.next;
     } while (token);
     return out;
   }
@@ -109,45 +115,45 @@ export class S3Tree implements RemoteTree {
     const partSize = parts ? inferPartSize(obj.size, parts) : undefined;
     return this.req(this.uri(obj.rel), async () => {
       let got = 0;
+      const fh = await open(file, "w");
       try {
-        const res = await objectRequest(this.conn.wire, { method: "GET", bucket: this.bucket, key: this.prefix + obj.rel });
-        try {
-          this.checkSame(obj, header(res, "etag"));
-        } catch (e) {
-          res.destroy(); // its body will not be read: free the socket
-          throw e;
-        }
         const hasher = new StreamHasher(partSize);
-        const count = new Transform({
-          transform(chunk: Buffer, _enc, cb) {
-            hasher.update(chunk);
-            got += chunk.length;
-            onBytes(chunk.length);
-            cb(null, chunk);
+        const head = await readObject(
+          this.conn.wire,
+          { bucket: this.bucket, key: this.prefix + obj.rel },
+          {
+            head: (h) => this.checkSame(obj, h.headers.etag),
+            data: (piece) => {
+              if (got + piece.length > obj.size) throw new IntegrityError(`got more than the ${obj.size} bytes listed`);
+              writeAt(fh.fd, piece, got);
+              hasher.update(piece);
+              got += piece.length;
+              onBytes(piece.length);
+            },
           },
-        });
-        await pipeline(res, count, createWriteStream(file));
+        );
         if (got !== obj.size) throw new IntegrityError(`got ${got} bytes of ${obj.size}`);
         const h = hasher.finish();
-        const md5 = header(res, "x-amz-meta-md5");
-        const facts: ObjectFacts = { size: obj.size, etag: obj.etag, ...(md5 ? { md5 } : {}), kms: header(res, "x-amz-server-side-encryption") === "aws:kms" };
+        const md5 = head.headers["x-amz-meta-md5"];
+        const facts: ObjectFacts = { size: obj.size, etag: obj.etag, ...(md5 ? { md5 } : {}), kms: head.headers["x-amz-server-side-encryption"] === "aws:kms" };
         const ok = matchesObject(facts, { md5: h.md5, parts: h.parts, ...(partSize ? { partSize } : {}) });
         if (ok === false) throw new IntegrityError("checksum mismatch");
         return { verified: ok === true };
       } catch (e) {
         onBytes(-got);
         throw e;
+      } finally {
+        await fh.close();
       }
     });
   }
 
   private async downloadRanges(obj: RemoteObject, file: string, onBytes: (n: number) => void): Promise<{ verified: boolean }> {
-    const { HeadObjectCommand } = this.conn.sdk;
     const key = this.prefix + obj.rel;
     const uri = this.uri(obj.rel);
-    const head = await this.req(uri, () => this.conn.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
-    this.checkSame(obj, head.ETag);
-    const facts: ObjectFacts = { size: obj.size, etag: obj.etag, ...(head.Metadata?.md5 ? { md5: head.Metadata.md5 } : {}), kms: head.ServerSideEncryption === "aws:kms" };
+    const head = await this.req(uri, () => headObject(this.conn.wire, this.bucket, key));
+    this.checkSame(obj, head.etag);
+    const facts: ObjectFacts = { size: obj.size, etag: obj.etag, ...(head.metadata.md5 ? { md5: head.metadata.md5 } : {}), kms: head.kms };
     const n = multipartCount(obj.etag);
     const inferred = n ? inferPartSize(obj.size, n) : undefined;
     // ranges on the upload's part boundaries let the multipart ETag be checked from the ranges' MD5s
@@ -169,44 +175,28 @@ export class S3Tree implements RemoteTree {
           const length = end - start + 1;
           partMd5s[i] = await this.req(uri, async () => {
             let got = 0;
+            let hashed = 0;
+            const part = composite ? createHash("md5") : undefined;
             try {
-              const res = await objectRequest(this.conn.wire, {
-                method: "GET",
-                bucket: this.bucket,
-                key,
-                headers: { range: `bytes=${start}-${end}`, ...(head.ETag ? { "if-match": head.ETag } : {}) },
-              });
-              // chunks go to their place in the file as they come, a MiB at a time, never joined
-              // into one buffer (a retry writes the same places again)
-              const part = composite ? createHash("md5") : undefined;
-              let held: Buffer[] = [];
-              let heldBytes = 0;
-              let written = 0;
-              const flush = async () => {
-                const batch = held;
-                held = [];
-                heldBytes = 0;
-                for (let at = 0; at < batch.length; ) {
-                  const { bytesWritten } = await fh.writev(batch.slice(at), start + written);
-                  written += bytesWritten;
-                  whole?.progress(i, written);
-                  // a short write (rare) continues after what was written
-                  let left = bytesWritten;
-                  while (at < batch.length && left >= batch[at]!.length) left -= batch[at++]!.length;
-                  if (left > 0) batch[at] = batch[at]!.subarray(left);
-                }
-              };
-              for await (const c of res) {
-                const b = c as Buffer;
-                if (got + b.length > length) throw new IntegrityError(`range ${start}-${end} came back longer than asked`);
-                held.push(b);
-                heldBytes += b.length;
-                part?.update(b);
-                got += b.length;
-                onBytes(b.length);
-                if (heldBytes >= MiB) await flush();
-              }
-              await flush();
+              // each piece goes to its place in the file as it comes, never gathered (a retry writes the same places again)
+              await readObject(
+                this.conn.wire,
+                { bucket: this.bucket, key, headers: { range: `bytes=${start}-${end}`, ...(head.etagHeader ? { "if-match": head.etagHeader } : {}) } },
+                {
+                  data: (piece) => {
+                    if (got + piece.length > length) throw new IntegrityError(`range ${start}-${end} came back longer than asked`);
+                    writeAt(fh.fd, piece, start + got);
+                    part?.update(piece);
+                    got += piece.length;
+                    onBytes(piece.length);
+                    // the hash thread is told a MiB at a time: a message per read would cost more than it saves
+                    if (got - hashed >= MiB || got === length) {
+                      hashed = got;
+                      whole?.progress(i, got);
+                    }
+                  },
+                },
+              );
               if (got !== length) throw new IntegrityError(`range ${start}-${end} came back with ${got} bytes`);
               return part?.digest() as Buffer;
             } catch (e) {
@@ -267,12 +257,13 @@ export class S3Tree implements RemoteTree {
   }
 
   private async uploadParts(file: string, rel: string, size: number, onBytes: (n: number) => void): Promise<{ md5: string }> {
-    const { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand } = this.conn.sdk;
+    const { sdk, client } = await this.conn.sdk();
+    const { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand } = sdk;
     const key = this.prefix + rel;
     const uri = this.uri(rel);
     const partSize = partSizeFor(size);
     const count = Math.ceil(size / partSize);
-    const created = await this.req(uri, () => this.conn.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key })));
+    const created = await this.req(uri, () => client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key })));
     const uploadId = created.UploadId!;
     const whole = new OrderedHasher(PARTS_IN_FLIGHT * 2, new BackgroundMd5());
     const parts: { ETag: string; PartNumber: number }[] = new Array(count);
@@ -314,7 +305,7 @@ export class S3Tree implements RemoteTree {
       );
       const sum = await whole.digest();
       const done = await this.req(uri, () =>
-        this.conn.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } })),
+        client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } })),
       );
       const etag = normalizeEtag(done.ETag);
       // servers give either the multipart form or (s3rver) the MD5 of the whole
@@ -326,7 +317,7 @@ export class S3Tree implements RemoteTree {
       whole.close();
       onBytes(-sent);
       // no half-uploaded object may stay behind: drop the parts
-      await this.conn.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+      await client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
       throw e;
     } finally {
       await fh.close();
@@ -339,7 +330,7 @@ export class S3Tree implements RemoteTree {
   }
 
   async remove(rel: string): Promise<void> {
-    const { DeleteObjectCommand } = this.conn.sdk;
-    await this.req(this.uri(rel), () => this.conn.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + rel })));
+    const { sdk, client } = await this.conn.sdk();
+    await this.req(this.uri(rel), () => client.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + rel })));
   }
 }

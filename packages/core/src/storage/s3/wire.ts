@@ -2,15 +2,17 @@ import { createHash, createHmac } from "node:crypto";
 import { type Agent as HttpAgent, type IncomingMessage, request as httpRequest } from "node:http";
 import { type Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { S3Credentials } from "./credentials.js";
+import type { SocketPool } from "./reads.js";
 import type { S3Settings } from "./settings.js";
 
 /**
- * The object requests a transfer makes thousands of times (GET an object or a
- * range, PUT an object or a part), signed with SigV4 and sent on node's own
- * keep-alive agents. The AWS SDK spends about a millisecond of CPU on each
- * request in its middleware (endpoint rules, schemas, XML); for 16 KB files
- * that, not the network, was the limit. Everything else (listings, HEAD,
- * multipart bookkeeping) still goes through the SDK.
+ * The object requests a transfer makes thousands of times, signed with SigV4
+ * here: PUTs of an object or a part go on node's own keep-alive agents, GETs
+ * of an object or a range on raw sockets (reads.ts). The AWS SDK spends
+ * about a millisecond of CPU on each request in its middleware (endpoint
+ * rules, schemas, XML); for 16 KB files that, not the network, was the limit.
+ * Everything else (listings, HEAD, multipart bookkeeping) still goes through
+ * the SDK.
  *
  * Failures are thrown in the SDK's shape (`name` = the S3 error code,
  * `$metadata.httpStatusCode`), so retry.ts and errors.ts treat both alike.
@@ -22,7 +24,7 @@ export interface WireAgents {
 }
 
 export interface WireRequest {
-  readonly method: "GET" | "PUT";
+  readonly method: "PUT";
   readonly bucket: string;
   readonly key: string;
   readonly query?: Readonly<Record<string, string>>;
@@ -33,12 +35,20 @@ export interface WireRequest {
 export interface WireTarget {
   readonly settings: S3Settings;
   readonly agents: WireAgents;
+  /** Where object GETs go (see reads.ts). */
+  readonly sockets: SocketPool;
   readonly credentials: () => Promise<S3Credentials>;
 }
 
 /** RFC 3986 encoding, as SigV4 wants it (encodeURIComponent leaves !'()* alone). */
 function encode(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** `?k=v&...`, encoded as the signature's canonical query is, or "" for none. */
+export function queryString(query: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(query);
+  return keys.length ? `?${keys.map((k) => `${encode(k)}=${encode(query[k]!)}`).join("&")}` : "";
 }
 
 function hmac(key: Buffer | string, data: string): Buffer {
@@ -107,9 +117,9 @@ export function sign(
   return { ...all, authorization: `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/${scope}, SignedHeaders=${signed}, Signature=${signature}` };
 }
 
-type S3LikeError = Error & { $metadata: { httpStatusCode: number }; $fault: "client" | "server"; Code?: string };
+export type S3LikeError = Error & { $metadata: { httpStatusCode: number }; $fault: "client" | "server"; Code?: string };
 
-function s3Error(status: number, body: string): S3LikeError {
+export function s3Error(status: number, body: string): S3LikeError {
   const tag = (t: string) => new RegExp(`<${t}>([^<]*)</${t}>`).exec(body)?.[1];
   const code = tag("Code") ?? (status === 404 ? "NotFound" : status === 403 ? "AccessDenied" : status >= 500 ? "InternalError" : `Http${status}`);
   const e = new Error(tag("Message") ?? `${status} ${code}`) as S3LikeError;
@@ -136,7 +146,7 @@ const IDLE_MS = 120_000;
 export async function objectRequest(target: WireTarget, r: WireRequest): Promise<IncomingMessage> {
   const { url, path } = objectUrl(target.settings, r.bucket, r.key);
   const query = r.query ?? {};
-  const qs = Object.keys(query).length ? `?${Object.entries(query).map(([k, v]) => `${encode(k)}=${encode(v)}`).join("&")}` : "";
+  const qs = queryString(query);
   const headers: Record<string, string> = { ...r.headers, ...(r.body ? { "content-length": String(r.body.length) } : {}) };
   const signed = sign(r.method, url.host, path, query, headers, await target.credentials(), target.settings.region);
   const https = url.protocol === "https:";

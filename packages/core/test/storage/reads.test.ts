@@ -1,0 +1,185 @@
+import { randomBytes } from "node:crypto";
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createNetServer, type Socket } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { isTransient } from "../../src/storage/retry.js";
+import { readObject, SocketPool } from "../../src/storage/s3/reads.js";
+import type { WireTarget } from "../../src/storage/s3/wire.js";
+
+// The GET reader speaks HTTP/1.1 itself (see reads.ts): these tests put it
+// in front of real servers on 127.0.0.1, node's own HTTP server and raw TCP
+// servers that frame their answers in the ways a server or proxy may.
+
+const closers: (() => void)[] = [];
+afterEach(() => {
+  for (const c of closers.splice(0)) c();
+});
+
+function target(port: number): WireTarget {
+  const sockets = new SocketPool();
+  closers.push(() => sockets.close());
+  return {
+    settings: { endpoint: `http://127.0.0.1:${port}`, region: "us-east-1", pathStyle: true },
+    agents: undefined as unknown as WireTarget["agents"],
+    sockets,
+    credentials: async () => ({ accessKeyId: "AKID", secretAccessKey: "SECRET" }),
+  };
+}
+
+/** An HTTP server; counts the TCP connections it accepted. */
+async function http(handler: (req: IncomingMessage, res: ServerResponse) => void, keep?: (s: Server) => void) {
+  const server = createHttpServer(handler);
+  keep?.(server);
+  let connections = 0;
+  server.on("connection", () => connections++);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  closers.push(() => server.close());
+  closers.push(() => server.closeAllConnections());
+  return { port: (server.address() as { port: number }).port, connections: () => connections };
+}
+
+/** A TCP server that answers each connection's first request with `answer`. */
+async function raw(answer: (socket: Socket) => void) {
+  const server = createNetServer((socket) => {
+    socket.once("data", () => answer(socket));
+    socket.on("error", () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  closers.push(() => server.close());
+  return (server.address() as { port: number }).port;
+}
+
+async function get(t: WireTarget, headers?: Record<string, string>, onHead?: (h: { status: number; headers: Readonly<Record<string, string>> }) => void) {
+  const pieces: Buffer[] = [];
+  const head = await readObject(t, { bucket: "b", key: "dir/obj.bin", ...(headers ? { headers } : {}) }, { ...(onHead ? { head: onHead } : {}), data: (p) => pieces.push(Buffer.from(p)) });
+  return { head, body: Buffer.concat(pieces), pieces: pieces.length };
+}
+
+describe("object GETs on raw sockets", () => {
+  it("reads a Content-Length body of many reads byte-identical, signed, the range asked for", async () => {
+    const data = randomBytes(5 * 1024 * 1024 + 17);
+    let seen: IncomingMessage | undefined;
+    const s = await http((req, res) => {
+      seen = req;
+      res.writeHead(206, { "content-length": data.length, etag: '"abc"', "x-amz-meta-md5": "00ff" });
+      res.end(data);
+    });
+    const got = await get(target(s.port), { range: "bytes=0-99" });
+    expect(got.body.equals(data)).toBe(true);
+    expect(got.pieces).toBeGreaterThan(1);
+    expect(got.head).toMatchObject({ status: 206, headers: { etag: '"abc"', "x-amz-meta-md5": "00ff" } });
+    expect(seen!.url).toBe("/b/dir/obj.bin");
+    expect(seen!.headers.range).toBe("bytes=0-99");
+    expect(seen!.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKID\/\d{8}\/us-east-1\/s3\/aws4_request, SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}$/);
+  });
+
+  it("reuses one kept-alive connection, and goes on a new one at once when the server closed it while idle", async () => {
+    let server: Server | undefined;
+    const s = await http(
+      (_req, res) => res.end("hello"),
+      (created) => {
+        server = created;
+      },
+    );
+    const t = target(s.port);
+    expect((await get(t)).body.toString()).toBe("hello");
+    expect((await get(t)).body.toString()).toBe("hello");
+    expect(s.connections()).toBe(1);
+    // closed under the pool's feet: its FIN may or may not have arrived when the next GET takes the socket
+    server!.closeIdleConnections();
+    expect((await get(t)).body.toString()).toBe("hello");
+    expect(s.connections()).toBe(2);
+
+    // a server that closes every connection right after its answer, without saying so: the next
+    // GET is written to a socket that is already going, and goes again on a new one
+    let accepted = 0;
+    const port = await raw((socket) => {
+      accepted++;
+      socket.end("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    });
+    const once = target(port);
+    for (let i = 0; i < 3; i++) expect((await get(once)).body.toString()).toBe("ok");
+    expect(accepted).toBeGreaterThanOrEqual(3);
+  });
+
+  it("reads a chunked body, and a body framed by the connection's end", async () => {
+    const s = await http((_req, res) => {
+      res.writeHead(200, { "content-type": "application/octet-stream" }); // no length: node sends it chunked
+      res.write("first,");
+      setTimeout(() => res.end("second"), 20);
+    });
+    expect((await get(target(s.port))).body.toString()).toBe("first,second");
+
+    const port = await raw((socket) => {
+      socket.write("HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nall of it ");
+      setTimeout(() => socket.end("until the end"), 20);
+    });
+    expect((await get(target(port))).body.toString()).toBe("all of it until the end");
+  });
+
+  it("parses a head that comes in pieces, after an interim 100 answer", async () => {
+    const port = await raw((socket) => {
+      socket.write("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nEtag: ");
+      setTimeout(() => socket.write('"e1"\r\ncontent-length: 4\r'), 10);
+      setTimeout(() => socket.write("\n\r\nbody"), 20);
+    });
+    const got = await get(target(port));
+    expect(got.head).toMatchObject({ status: 200, headers: { etag: '"e1"', "content-length": "4" } });
+    expect(got.body.toString()).toBe("body");
+  });
+
+  it("turns an error answer into the S3 error it names; 5xx and cut connections are retried, 404 is not", async () => {
+    const s = await http((req, res) => {
+      const missing = req.url!.includes("missing");
+      res.writeHead(missing ? 404 : 503, { "content-type": "application/xml" });
+      res.end(`<?xml version="1.0"?><Error><Code>${missing ? "NoSuchKey" : "SlowDown"}</Code><Message>${missing ? "The key does not exist" : "Slow down"}</Message></Error>`);
+    });
+    const t = target(s.port);
+    const e404 = await readObject(t, { bucket: "b", key: "missing" }, { data: () => undefined }).catch((e: unknown) => e);
+    expect(e404).toMatchObject({ name: "NoSuchKey", message: "The key does not exist", $metadata: { httpStatusCode: 404 } });
+    expect(isTransient(e404)).toBe(false);
+    const e503 = await readObject(t, { bucket: "b", key: "busy" }, { data: () => undefined }).catch((e: unknown) => e);
+    expect(e503).toMatchObject({ name: "SlowDown", $metadata: { httpStatusCode: 503 } });
+    expect(isTransient(e503)).toBe(true);
+
+    const port = await raw((socket) => {
+      socket.write("HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\nonly part");
+      setTimeout(() => socket.destroy(), 20);
+    });
+    const cut = await get(target(port)).catch((e: unknown) => e);
+    expect(cut).toMatchObject({ code: "ECONNRESET" });
+    expect(isTransient(cut)).toBe(true);
+  });
+
+  it("stops reading when the caller refuses the head, and does not reuse that connection", async () => {
+    const s = await http((_req, res) => {
+      res.writeHead(200, { "content-length": 1 << 20, etag: '"changed"' });
+      res.end(Buffer.alloc(1 << 20));
+    });
+    const t = target(s.port);
+    let bytes = 0;
+    const err = await readObject(
+      t,
+      { bucket: "b", key: "k" },
+      {
+        head: (h) => {
+          if (h.headers.etag !== '"original"') throw new Error("it changed while it was being copied");
+        },
+        data: (p) => (bytes += p.length),
+      },
+    ).catch((e: unknown) => e);
+    expect(String(err)).toMatch(/changed while it was being copied/);
+    expect(bytes).toBe(0);
+    await get(t);
+    expect(s.connections()).toBe(2);
+  });
+
+  it("names an unreachable server with a code that is retried", async () => {
+    const port = await raw(() => undefined);
+    closers.pop()!(); // closed again: nothing listens there now
+    await new Promise((r) => setTimeout(r, 50));
+    const err = await get(target(port)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "ECONNREFUSED" });
+    expect(isTransient(err)).toBe(true);
+  });
+});
