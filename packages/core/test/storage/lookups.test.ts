@@ -1,12 +1,15 @@
-import { createServer } from "node:http";
+import { Agent as HttpAgent, createServer } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import { afterEach, describe, expect, it } from "vitest";
 import { UserError } from "../../src/errors.js";
 import { explainS3Error } from "../../src/storage/s3/errors.js";
 import { headObject, listPage, parseListPage } from "../../src/storage/s3/lookups.js";
+import { completeUpload, createUpload } from "../../src/storage/s3/multipart.js";
 import { SocketPool } from "../../src/storage/s3/reads.js";
+import { isTransient } from "../../src/storage/retry.js";
 import type { WireTarget } from "../../src/storage/s3/wire.js";
 
-// HEAD and ListObjectsV2 without the SDK. Against s3rver they are covered by
+// HEAD, ListObjectsV2 and a multipart upload's bookkeeping without the SDK. Against s3rver they are covered by
 // every S3 test (s3-store.test.ts); here: what s3rver never sends.
 
 const closers: (() => void)[] = [];
@@ -14,9 +17,13 @@ afterEach(() => {
   for (const c of closers.splice(0)) c();
 });
 
-async function serve(answer: (url: string, method: string) => { status: number; headers?: Record<string, string>; body?: string }): Promise<WireTarget> {
-  const server = createServer((req, res) => {
-    const a = answer(req.url!, req.method!);
+type Answer = { status: number; headers?: Record<string, string>; body?: string };
+
+async function serve(answer: (url: string, method: string, body: string) => Answer): Promise<WireTarget> {
+  const server = createServer(async (req, res) => {
+    let body = "";
+    for await (const c of req) body += c;
+    const a = answer(req.url!, req.method!, body);
     res.writeHead(a.status, a.headers);
     res.end(a.body);
   });
@@ -25,13 +32,13 @@ async function serve(answer: (url: string, method: string) => { status: number; 
   closers.push(() => server.close(), () => server.closeAllConnections(), () => sockets.close());
   return {
     settings: { endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`, region: "us-east-1", pathStyle: true },
-    agents: undefined as unknown as WireTarget["agents"],
+    agents: { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent() },
     sockets,
     credentials: async () => ({ accessKeyId: "AKID", secretAccessKey: "SECRET" }),
   };
 }
 
-describe("S3 lookups", () => {
+describe("S3 requests signed here", () => {
   it("parses a listing: escaped keys, folders, the next page's token", () => {
     const page = parseListPage(`<?xml version="1.0" encoding="UTF-8"?>
 <ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><Prefix>data/</Prefix><KeyCount>3</KeyCount><IsTruncated>true</IsTruncated>
@@ -86,5 +93,34 @@ describe("S3 lookups", () => {
     const e = explainS3Error(await listPage(t, { bucket: "b" }).catch((x: unknown) => x), { endpoint: "http://web", uri: "s3://b/", credentialSource: "env" });
     expect(e).toBeInstanceOf(UserError);
     expect(String(e)).toMatch(/http:\/\/web did not answer like an S3 service/);
+  });
+
+  it("starts and completes a multipart upload; an <Error> inside a 200 is an error, retried only when the server says so", async () => {
+    const seen: string[] = [];
+    let failWith = "";
+    const t = await serve((url, method, body) => {
+      seen.push(`${method} ${url} ${body}`);
+      if (url.endsWith("?uploads=")) return { status: 200, body: "<InitiateMultipartUploadResult><UploadId>id&amp;1</UploadId></InitiateMultipartUploadResult>" };
+      if (failWith) return { status: 200, body: `<?xml version="1.0"?>\n\n<Error><Code>${failWith}</Code><Message>joining failed</Message></Error>` };
+      return { status: 200, headers: { "x-amz-server-side-encryption": "AES256" }, body: "<CompleteMultipartUploadResult><ETag>&quot;abc-2&quot;</ETag></CompleteMultipartUploadResult>" };
+    });
+    const id = await createUpload(t, "b", "big.bin");
+    expect(id).toBe("id&1");
+    const parts = [
+      { partNumber: 1, etag: '"p1"' },
+      { partNumber: 2, etag: '"p2"' },
+    ];
+    expect(await completeUpload(t, "b", "big.bin", id, parts)).toEqual({ etag: '"abc-2"', sse: "AES256" });
+    expect(seen[1]).toBe(
+      'POST /b/big.bin?uploadId=id%261 <CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Part><PartNumber>1</PartNumber><ETag>&quot;p1&quot;</ETag></Part><Part><PartNumber>2</PartNumber><ETag>&quot;p2&quot;</ETag></Part></CompleteMultipartUpload>',
+    );
+    failWith = "InternalError";
+    const busy = await completeUpload(t, "b", "big.bin", id, parts).catch((e: unknown) => e);
+    expect(busy).toMatchObject({ name: "InternalError", message: "joining failed" });
+    expect(isTransient(busy)).toBe(true);
+    failWith = "InvalidPart";
+    const bad = await completeUpload(t, "b", "big.bin", id, parts).catch((e: unknown) => e);
+    expect(bad).toMatchObject({ name: "InvalidPart" });
+    expect(isTransient(bad)).toBe(false);
   });
 });

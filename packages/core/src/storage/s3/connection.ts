@@ -10,7 +10,11 @@ import type { WireTarget } from "./wire.js";
 export type S3Sdk = typeof import("@aws-sdk/client-s3");
 
 export interface S3Connection {
-  /** The AWS SDK and its client, loaded on first use (see reads.ts for why not before). */
+  /**
+   * The AWS SDK and its client, loaded on first use: transfers go without it
+   * (reads.ts, wire.ts, multipart.ts); the preflight write check and a
+   * publish's catalog index use it.
+   */
   sdk(): Promise<{ readonly sdk: S3Sdk; readonly client: S3Client }>;
   readonly settings: S3Settings;
   /** The endpoint as messages name it. */

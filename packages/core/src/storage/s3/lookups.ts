@@ -1,5 +1,6 @@
 import { normalizeEtag } from "../checksum.js";
 import { readObject, readText } from "./reads.js";
+import { xmlBlocks, xmlTag } from "./xml.js";
 import type { WireTarget } from "./wire.js";
 
 /** What a HEAD says of an object. */
@@ -63,45 +64,25 @@ export async function listPage(target: WireTarget, r: ListRequest): Promise<List
   return parseListPage(text);
 }
 
-const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
-
-function unescapeXml(s: string): string {
-  return s.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-z]+);/g, (whole, e: string) => {
-    if (e.startsWith("#x")) return String.fromCodePoint(Number.parseInt(e.slice(2), 16));
-    if (e.startsWith("#")) return String.fromCodePoint(Number(e.slice(1)));
-    return ENTITIES[e] ?? whole;
-  });
-}
-
-/** The text of the first `<tag>` in `xml`, unescaped. */
-function tag(xml: string, name: string): string | undefined {
-  const m = new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml);
-  return m ? unescapeXml(m[1]!) : undefined;
-}
-
-function blocks(xml: string, name: string): string[] {
-  return [...xml.matchAll(new RegExp(`<${name}>([\\s\\S]*?)</${name}>`, "g"))].map((m) => m[1]!);
-}
-
 /**
  * A ListBucketResult. Keys are XML-escaped text (no `encoding-type`: not
  * every S3-compatible server decodes it the same way).
  */
 export function parseListPage(xml: string): ListPage {
   if (!/<ListBucketResult[\s>]/.test(xml)) throw Object.assign(new Error("a listing came back without a ListBucketResult"), { name: "NotS3Answer" });
-  const prefixes = blocks(xml, "CommonPrefixes")
-    .map((b) => tag(b, "Prefix"))
+  const prefixes = xmlBlocks(xml, "CommonPrefixes")
+    .map((b) => xmlTag(b, "Prefix"))
     .filter((p): p is string => p !== undefined);
-  const objects = blocks(xml, "Contents").map((b): ListedObject => {
-    const modified = tag(b, "LastModified");
+  const objects = xmlBlocks(xml, "Contents").map((b): ListedObject => {
+    const modified = xmlTag(b, "LastModified");
     const date = modified ? new Date(modified) : undefined;
     return {
-      key: tag(b, "Key") ?? "",
-      size: Number(tag(b, "Size") ?? 0),
-      etag: normalizeEtag(tag(b, "ETag")),
+      key: xmlTag(b, "Key") ?? "",
+      size: Number(xmlTag(b, "Size") ?? 0),
+      etag: normalizeEtag(xmlTag(b, "ETag")),
       ...(date && !Number.isNaN(date.getTime()) ? { lastModified: date } : {}),
     };
   });
-  const next = tag(xml, "IsTruncated") === "true" ? tag(xml, "NextContinuationToken") : undefined;
+  const next = xmlTag(xml, "IsTruncated") === "true" ? xmlTag(xml, "NextContinuationToken") : undefined;
   return { objects, prefixes, ...(next ? { next } : {}) };
 }

@@ -10,7 +10,7 @@ import { objectUrl, queryString, s3Error, sign, type WireTarget } from "./wire.j
  *
  * Why not the AWS SDK: loading it costs a CLI command about 150 ms before its
  * first request, more than a listing and a HEAD take. It is loaded only for
- * the requests that remain its own (multipart bookkeeping, deletes).
+ * the few requests off the transfer path that remain its own (connection.ts).
  *
  * Why not node's http client: it allocates a fresh 64 KiB buffer for every
  * read and passes each through a parser and a stream. On a 512 MB download

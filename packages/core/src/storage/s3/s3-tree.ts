@@ -23,6 +23,7 @@ import type { S3Connection } from "./connection.js";
 import { explainS3Error } from "./errors.js";
 import { send } from "./request.js";
 import { headObject, listPage } from "./lookups.js";
+import { abortUpload, completeUpload, createUpload, type UploadedPart } from "./multipart.js";
 import { readObject } from "./reads.js";
 import { header, objectRequest } from "./wire.js";
 
@@ -257,16 +258,13 @@ export class S3Tree implements RemoteTree {
   }
 
   private async uploadParts(file: string, rel: string, size: number, onBytes: (n: number) => void): Promise<{ md5: string }> {
-    const { sdk, client } = await this.conn.sdk();
-    const { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand } = sdk;
     const key = this.prefix + rel;
     const uri = this.uri(rel);
     const partSize = partSizeFor(size);
     const count = Math.ceil(size / partSize);
-    const created = await this.req(uri, () => client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key })));
-    const uploadId = created.UploadId!;
+    const uploadId = await this.req(uri, () => createUpload(this.conn.wire, this.bucket, key));
     const whole = new OrderedHasher(PARTS_IN_FLIGHT * 2, new BackgroundMd5());
-    const parts: { ETag: string; PartNumber: number }[] = new Array(count);
+    const parts: UploadedPart[] = new Array(count);
     const partMd5s: Buffer[] = new Array(count);
     let sent = 0;
     const fh = await open(file, "r");
@@ -297,19 +295,17 @@ export class S3Tree implements RemoteTree {
             if (etag && normalizeEtag(etag) !== sum.toString("hex")) throw new IntegrityError(`part ${i + 1} stored with ETag ${normalizeEtag(etag)}`);
             return etag;
           });
-          parts[i] = { ETag: res ?? `"${sum.toString("hex")}"`, PartNumber: i + 1 };
+          parts[i] = { etag: res ?? `"${sum.toString("hex")}"`, partNumber: i + 1 };
           whole.add(i, buf); // sent: the hasher's thread may take it over
           sent += len;
           onBytes(len);
         },
       );
       const sum = await whole.digest();
-      const done = await this.req(uri, () =>
-        client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } })),
-      );
-      const etag = normalizeEtag(done.ETag);
+      const done = await this.req(uri, () => completeUpload(this.conn.wire, this.bucket, key, uploadId, parts));
+      const etag = normalizeEtag(done.etag);
       // servers give either the multipart form or (s3rver) the MD5 of the whole
-      if (etag && etag !== compositeEtag(partMd5s) && etag !== sum && done.ServerSideEncryption !== "aws:kms") {
+      if (etag && etag !== compositeEtag(partMd5s) && etag !== sum && done.sse !== "aws:kms") {
         throw explainS3Error(new IntegrityError(`the server stored ETag ${etag}`), { endpoint: this.conn.endpoint, uri, credentialSource: this.conn.credentialSource });
       }
       return { md5: sum };
@@ -317,7 +313,7 @@ export class S3Tree implements RemoteTree {
       whole.close();
       onBytes(-sent);
       // no half-uploaded object may stay behind: drop the parts
-      await client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+      await abortUpload(this.conn.wire, this.bucket, key, uploadId).catch(() => undefined);
       throw e;
     } finally {
       await fh.close();
@@ -330,7 +326,6 @@ export class S3Tree implements RemoteTree {
   }
 
   async remove(rel: string): Promise<void> {
-    const { sdk, client } = await this.conn.sdk();
-    await this.req(this.uri(rel), () => client.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + rel })));
+    await this.req(this.uri(rel), async () => (await objectRequest(this.conn.wire, { method: "DELETE", bucket: this.bucket, key: this.prefix + rel })).resume());
   }
 }

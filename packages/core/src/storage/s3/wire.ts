@@ -7,12 +7,12 @@ import type { S3Settings } from "./settings.js";
 
 /**
  * The object requests a transfer makes thousands of times, signed with SigV4
- * here: PUTs of an object or a part go on node's own keep-alive agents, GETs
+ * here: PUTs of an object or a part (and a multipart upload's start, end and
+ * abort, multipart.ts) go on node's own keep-alive agents, GETs
  * of an object or a range on raw sockets (reads.ts). The AWS SDK spends
  * about a millisecond of CPU on each request in its middleware (endpoint
  * rules, schemas, XML); for 16 KB files that, not the network, was the limit.
- * Everything else (listings, HEAD, multipart bookkeeping) still goes through
- * the SDK.
+ * The SDK is left with the preflight write check and a publish's index.
  *
  * Failures are thrown in the SDK's shape (`name` = the S3 error code,
  * `$metadata.httpStatusCode`), so retry.ts and errors.ts treat both alike.
@@ -24,7 +24,7 @@ export interface WireAgents {
 }
 
 export interface WireRequest {
-  readonly method: "PUT";
+  readonly method: "PUT" | "POST" | "DELETE";
   readonly bucket: string;
   readonly key: string;
   readonly query?: Readonly<Record<string, string>>;
@@ -130,7 +130,8 @@ export function s3Error(status: number, body: string): S3LikeError {
   return e;
 }
 
-async function text(res: IncomingMessage): Promise<string> {
+/** The start of a response's body (an XML document, at most 16 KiB of it). */
+export async function responseText(res: IncomingMessage): Promise<string> {
   let s = "";
   for await (const c of res) if (s.length < 16_384) s += String(c);
   return s;
@@ -161,7 +162,7 @@ export async function objectRequest(target: WireTarget, r: WireRequest): Promise
   });
   const status = res.statusCode ?? 0;
   if (status >= 200 && status < 300) return res;
-  throw s3Error(status, await text(res).catch(() => ""));
+  throw s3Error(status, await responseText(res).catch(() => ""));
 }
 
 /** A response header's value, when it has one. */
