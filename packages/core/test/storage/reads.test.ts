@@ -1,8 +1,15 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { createServer as createNetServer, type Socket } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { UserError } from "../../src/errors.js";
 import { isTransient } from "../../src/storage/retry.js";
+import { connect } from "../../src/storage/s3/connection.js";
+import { explainS3Error } from "../../src/storage/s3/errors.js";
 import { readObject, SocketPool } from "../../src/storage/s3/reads.js";
 import type { WireTarget } from "../../src/storage/s3/wire.js";
 
@@ -181,5 +188,49 @@ describe("object GETs on raw sockets", () => {
     const err = await get(target(port)).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "ECONNREFUSED" });
     expect(isTransient(err)).toBe(true);
+  });
+});
+
+describe("object GETs over TLS", () => {
+  const fixtures = fileURLToPath(new URL("../fixtures/tls/", import.meta.url));
+  const cert = readFileSync(join(fixtures, "cert.pem"), "utf8");
+
+  async function httpsServer(body: Buffer) {
+    const server = createHttpsServer({ key: readFileSync(join(fixtures, "key.pem")), cert }, (_req, res) => {
+      res.writeHead(200, { "content-length": body.length });
+      res.end(body);
+    });
+    let connections = 0;
+    server.on("secureConnection", () => connections++);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    closers.push(() => server.close(), () => server.closeAllConnections());
+    return { endpoint: `https://127.0.0.1:${(server.address() as { port: number }).port}`, connections: () => connections };
+  }
+
+  it("reads through TLS into the reused buffer, trusting a private CA named by AWS_CA_BUNDLE, as aws-cli does", async () => {
+    const data = randomBytes(3 * 1024 * 1024 + 5);
+    const s = await httpsServer(data);
+    const settings = { endpoint: s.endpoint, region: "us-east-1", pathStyle: true };
+    const env = { AWS_ACCESS_KEY_ID: "AKID", AWS_SECRET_ACCESS_KEY: "SECRET", AWS_CA_BUNDLE: join(fixtures, "cert.pem"), HOME: "/nonexistent" };
+    const conn = await connect(settings, env);
+    closers.push(() => conn.wire.sockets.close());
+    for (let i = 0; i < 2; i++) {
+      const pieces: Buffer[] = [];
+      await readObject(conn.wire, { bucket: "b", key: "k" }, { data: (p) => pieces.push(Buffer.from(p)) });
+      expect(Buffer.concat(pieces).equals(data)).toBe(true);
+    }
+    expect(s.connections()).toBe(1);
+
+    // without the bundle, node's own CAs do not vouch for it: one error that says what to do
+    const untrusted = await connect(settings, { ...env, AWS_CA_BUNDLE: "" });
+    closers.push(() => untrusted.wire.sockets.close());
+    const e = await readObject(untrusted.wire, { bucket: "b", key: "k" }, { data: () => undefined }).catch((x: unknown) => x);
+    const explained = explainS3Error(e, { endpoint: s.endpoint, uri: "s3://b/k", credentialSource: "env" });
+    expect(String(explained)).toMatch(/has a TLS certificate this machine does not trust \((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)\)/);
+    expect((explained as UserError).problems[0]!.hint).toMatch(/AWS_CA_BUNDLE/);
+
+    const missing = await connect({ ...settings, region: "eu-west-1" }, { ...env, AWS_CA_BUNDLE: "/nonexistent/ca.pem" }).catch((x: unknown) => x);
+    expect(missing).toBeInstanceOf(UserError);
+    expect(String(missing)).toMatch(/AWS_CA_BUNDLE names \/nonexistent\/ca\.pem, which cannot be read \(ENOENT\)/);
   });
 });

@@ -1,6 +1,9 @@
 import { Agent as HttpAgent } from "node:http";
+import { readFileSync } from "node:fs";
 import { Agent as HttpsAgent } from "node:https";
+import { rootCertificates } from "node:tls";
 import type { S3Client } from "@aws-sdk/client-s3";
+import { UserError } from "../../errors.js";
 import { Limiter } from "../pool.js";
 import { type CredentialChoice, findCredentials } from "./credentials.js";
 import { SocketPool } from "./reads.js";
@@ -37,7 +40,7 @@ const connections = new Map<string, Promise<S3Connection>>();
  */
 export function connect(settings: S3Settings, env: NodeJS.ProcessEnv = process.env): Promise<S3Connection> {
   // what picks the credentials is part of the key: a changed environment gets its own client
-  const key = JSON.stringify([settings, env.AWS_ACCESS_KEY_ID, env.AWS_PROFILE, env.AWS_SHARED_CREDENTIALS_FILE, env.AWS_CONFIG_FILE, env.AVES2_CLIENT_CONFIG, env.HOME]);
+  const key = JSON.stringify([settings, env.AWS_CA_BUNDLE, env.AWS_ACCESS_KEY_ID, env.AWS_PROFILE, env.AWS_SHARED_CREDENTIALS_FILE, env.AWS_CONFIG_FILE, env.AVES2_CLIENT_CONFIG, env.HOME]);
   let c = connections.get(key);
   if (!c) {
     c = open(settings, env);
@@ -47,22 +50,41 @@ export function connect(settings: S3Settings, env: NodeJS.ProcessEnv = process.e
   return c;
 }
 
+/**
+ * The certificate authorities an https endpoint may chain to: node's own and,
+ * as aws-cli reads it, a PEM bundle named by AWS_CA_BUNDLE (a private CA in
+ * front of MinIO or Ceph). Undefined: node's defaults.
+ */
+function trustedCas(settings: S3Settings, env: NodeJS.ProcessEnv): string[] | undefined {
+  const file = env.AWS_CA_BUNDLE;
+  if (!file || !endpointName(settings).startsWith("https:")) return undefined;
+  try {
+    return [...rootCertificates, readFileSync(file, "utf8")];
+  } catch (e) {
+    throw UserError.of(`AWS_CA_BUNDLE names ${file}, which cannot be read (${(e as NodeJS.ErrnoException).code ?? "unreadable"})`, {
+      path: "AWS_CA_BUNDLE",
+      hint: "point it at a PEM file of CA certificates, or unset it",
+    });
+  }
+}
+
 async function open(settings: S3Settings, env: NodeJS.ProcessEnv): Promise<S3Connection> {
   const creds = await findCredentials(settings, env);
+  const ca = trustedCas(settings, env);
   const agent = { keepAlive: true, maxSockets: MAX_REQUESTS * 2 };
-  const wireAgents = { http: new HttpAgent(agent), https: new HttpsAgent(agent) };
+  const wireAgents = { http: new HttpAgent(agent), https: new HttpsAgent({ ...agent, ...(ca ? { ca } : {}) }) };
   let sdk: ReturnType<S3Connection["sdk"]> | undefined;
   return {
-    sdk: () => (sdk ??= sdkClient(settings, creds.provider)),
+    sdk: () => (sdk ??= sdkClient(settings, creds.provider, ca)),
     settings,
     endpoint: endpointName(settings),
     credentialSource: creds.source,
     requests: new Limiter(MAX_REQUESTS),
-    wire: { settings, agents: wireAgents, sockets: new SocketPool(), credentials: creds.provider },
+    wire: { settings, agents: wireAgents, sockets: new SocketPool(ca), credentials: creds.provider },
   };
 }
 
-async function sdkClient(settings: S3Settings, credentials: CredentialChoice["provider"]): Promise<{ sdk: S3Sdk; client: S3Client }> {
+async function sdkClient(settings: S3Settings, credentials: CredentialChoice["provider"], ca: string[] | undefined): Promise<{ sdk: S3Sdk; client: S3Client }> {
   // the SDK's documented switch for its "use Node 22" notice: users of this CLI cannot act on it
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const sdk = await import("@aws-sdk/client-s3");
@@ -81,7 +103,7 @@ async function sdkClient(settings: S3Settings, credentials: CredentialChoice["pr
     logger: quiet,
     requestHandler: {
       httpAgent: new HttpAgent(agent),
-      httpsAgent: new HttpsAgent(agent),
+      httpsAgent: new HttpsAgent({ ...agent, ...(ca ? { ca } : {}) }),
       connectionTimeout: 5_000,
       requestTimeout: 120_000,
       logger: quiet,

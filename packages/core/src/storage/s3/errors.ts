@@ -13,7 +13,8 @@ export interface S3ErrorContext {
 
 type SdkError = Error & { code?: string; Code?: string; $metadata?: { httpStatusCode?: number }; $fault?: string };
 
-const NETWORK = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ECONNABORTED|EPIPE|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_VERIFY)/;
+const TLS_TRUST = /^(CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER)/;
+const NETWORK = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ECONNABORTED|EPIPE|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER)/;
 
 /**
  * What went wrong with a request, in words a user can act on: the endpoint,
@@ -43,6 +44,9 @@ export function explainS3Error(e: unknown, at: S3ErrorContext): unknown {
   if (code === "NoSuchKey" || code === "NotFound" || status === 404) return mk(`${at.uri} does not exist at ${at.endpoint}`);
   if (code === "CredentialsProviderError") return mk(`no usable S3 credentials: ${err.message}`);
   const net = [err.code, code, (err.cause as { code?: string } | undefined)?.code].find((c) => c && NETWORK.test(c));
+  if (net && TLS_TRUST.test(net)) {
+    return mk(`the S3 endpoint ${at.endpoint} has a TLS certificate this machine does not trust (${net})`, "set AWS_CA_BUNDLE to a PEM file with the CA that signed it");
+  }
   if (net || code === "TimeoutError" || /socket hang up|connect ETIMEDOUT|getaddrinfo/i.test(err.message)) {
     return mk(`cannot reach the S3 endpoint ${at.endpoint} (${net ?? code ?? err.message})`, "is the server up? The endpoint comes from AWS_ENDPOINT_URL, s3.endpoint in aves2.config.yaml or S3Endpoint in ~/.aves2/aves2.cfg");
   }

@@ -81,7 +81,7 @@ class Connection {
   private closed = false;
   readonly socket: Socket;
 
-  constructor(origin: URL, onGone: (c: Connection) => void) {
+  constructor(origin: URL, ca: readonly string[] | undefined, onGone: (c: Connection) => void) {
     const buffer = Buffer.allocUnsafe(READ_BUFFER);
     const onread = {
       buffer,
@@ -96,7 +96,7 @@ class Connection {
     const host = origin.hostname.replace(/^\[|\]$/g, "");
     this.socket =
       origin.protocol === "https:"
-        ? tlsConnect(tlsOptions({ host, port, ...(isIP(host) ? {} : { servername: host }), ALPNProtocols: ["http/1.1"] }, onread))
+        ? tlsConnect(tlsOptions({ host, port, ...(isIP(host) ? {} : { servername: host }), ...(ca ? { ca: [...ca] } : {}), ALPNProtocols: ["http/1.1"] }, onread))
         : netConnect({ host, port, onread });
     this.socket.setNoDelay(true);
     let connected = false;
@@ -134,6 +134,9 @@ class Connection {
 export class SocketPool {
   private readonly idle = new Map<string, Connection[]>();
 
+  /** `ca`: the certificates an https endpoint's may chain to (node's own when absent). */
+  constructor(private readonly ca?: readonly string[]) {}
+
   /** An idle connection to `origin` (unless `fresh`), or a new one. */
   take(origin: URL, fresh = false): { conn: Connection; reused: boolean } {
     const list = fresh ? undefined : this.idle.get(origin.origin);
@@ -146,7 +149,7 @@ export class SocketPool {
       c.answered = false;
       return { conn: c, reused: true };
     }
-    return { conn: new Connection(origin, (c) => this.forget(origin.origin, c)), reused: false };
+    return { conn: new Connection(origin, this.ca, (c) => this.forget(origin.origin, c)), reused: false };
   }
 
   give(origin: URL, c: Connection): void {
