@@ -28,8 +28,14 @@ def select_device():
         threads = torch.get_num_threads()
         description = f"cpu ({threads} thread{'s' if threads != 1 else ''})"
         return DeviceInfo(torch.device("cpu"), False, False, None, description)
-    # Under DDP each process drives the GPU of its LOCAL_RANK.
+    # Under DDP each process drives the GPU of its LOCAL_RANK; NCCL refuses two ranks on one GPU.
     index = distributed.local_rank() if distributed.world_size() > 1 else 0
+    count = torch.cuda.device_count()
+    if index >= count:
+        raise SystemExit(
+            f"aves2: local rank {index} needs GPU {index}, but this node has {count} GPU{'s' if count != 1 else ''}: "
+            f"run at most {count} worker{'s' if count != 1 else ''} per node, or train on the CPU with AVES2_DEVICE=cpu"
+        )
     device = torch.device("cuda", index)
     # bf16 needs no loss scaling; older GPUs fall back to fp16 + GradScaler.
     bf16 = torch.cuda.is_bf16_supported()

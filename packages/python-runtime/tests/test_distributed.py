@@ -77,6 +77,20 @@ class DeviceTest(unittest.TestCase):
         self.assertIsNone(info.amp_dtype)
         self.assertRegex(info.description, r"^cpu \(\d+ threads?\)$")
 
+    def test_more_local_ranks_than_gpus_is_one_clear_error(self):
+        import torch
+
+        env = {"WORLD_SIZE": "2", "RANK": "1", "LOCAL_RANK": "1", "AVES2_DEVICE": ""}
+        with mock.patch.dict(os.environ, env), mock.patch.object(torch.cuda, "is_available", return_value=True), mock.patch.object(
+            torch.cuda, "device_count", return_value=1
+        ):
+            with self.assertRaises(SystemExit) as raised:
+                device.select_device()
+        self.assertEqual(
+            str(raised.exception),
+            "aves2: local rank 1 needs GPU 1, but this node has 1 GPU: run at most 1 worker per node, or train on the CPU with AVES2_DEVICE=cpu",
+        )
+
 
 if __name__ == "__main__":
     unittest.main()
