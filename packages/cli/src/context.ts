@@ -10,12 +10,20 @@ export interface Context {
   readonly config: Config;
   /** Shared Python packages copied beside component code. */
   readonly libs: readonly string[];
+  /** `--aves2-host` of the verbs that talk to an AVES2 server. */
+  readonly aves2?: { readonly host?: string };
 }
 
-export async function context(flags: { python?: string } = {}): Promise<Context> {
+export async function context(flags: { python?: string; aves2Host?: string } = {}): Promise<Context> {
   const { findProjectRoot, loadConfig } = await import("@aves2/core/catalog");
   const cwd = process.cwd();
   const root = findProjectRoot(cwd);
   const runtime = dirname(createRequire(import.meta.url).resolve("@aves2/python-runtime/package.json"));
-  return { root, cwd, config: loadConfig(root, flags.python ? { python: flags.python } : {}), libs: [join(runtime, "aves2_runtime")] };
+  return {
+    root,
+    cwd,
+    config: loadConfig(root, flags.python ? { python: flags.python } : {}),
+    libs: [join(runtime, "aves2_runtime")],
+    ...(flags.aves2Host ? { aves2: { host: flags.aves2Host } } : {}),
+  };
 }

@@ -289,6 +289,27 @@ describe("config: flags > environment > ~/.aves2/aves2.cfg", () => {
     expect(server!.jobs.size).toBe(2);
   });
 
+  it("status, logs, runs and cancel take --aves2-host too, for jobs this machine has no record of", async () => {
+    const gone = await startAves2TestServer();
+    await gone.close();
+    const { env } = await setup({}, gone.url); // aves2.cfg names a server that is down
+    const { id } = server!.addJob({ job_name: "from the web console", status: "RUNNING", create_time: "2020-01-01T00:00:00Z" });
+    server!.appendLog(id, "epoch 1");
+    const host = ["--aves2-host", server!.url];
+    const down = await runCli(["status", String(id)], { env });
+    expect(down.code).toBe(2);
+    expect(down.stderr).toMatch(/cannot reach the AVES2 server at http:\/\/127\.0\.0\.1:\d+\/aves2\/ \(ECONNREFUSED\)/);
+    const status = await runCli(["status", String(id), ...host], { env });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain(`AVES2 job: ${id} (RUNNING) on ${server!.url}`);
+    expect((await runCli(["logs", String(id), ...host], { env })).stdout).toBe("epoch 1\n");
+    const runs = await runCli(["runs", "--backend", "aves2", "--json", ...host], { env });
+    expect(JSON.parse(runs.stdout).map((r: { runId: string }) => r.runId)).toEqual([String(id)]);
+    const cancel = await runCli(["cancel", String(id), ...host], { env });
+    expect(cancel.code, cancel.stderr).toBe(0);
+    expect(server!.jobs.get(id)!.status).toBe("CANCELED");
+  });
+
   it("render shows where it would post and the S3 settings, the secret as ***", async () => {
     const { env } = await setup();
     const r = await runCli(["render", "-f", join(JOBS, "tf-ps-job.yaml"), "--backend", "aves2", "--json"], { env });

@@ -1,6 +1,9 @@
 import { type Command, Option } from "commander";
 import { collect } from "../program.js";
 
+/** `--aves2-host`, on `run` and on every verb that may ask an AVES2 server about a job. */
+export const AVES2_HOST_HELP = "the AVES2 server, e.g. http://host/aves2/ (default: AVES2_HOST or ~/.aves2/aves2.cfg)";
+
 /** The flags that describe a run, shared by `run` and `render`. */
 export function addRunFlags(cmd: Command): Command {
   return cmd
@@ -19,7 +22,7 @@ export function addRunFlags(cmd: Command): Command {
     .option("--image <image>", "container image (AVES2, Kubernetes; default: the component's, the GPU one when a worker has GPUs)")
     .option("--namespace <ns>", "AVES2/Kubernetes namespace (default: the AVES2 client config's or the kubeconfig context's, else default)")
     .option("--debug-job", "AVES2 `debug: true`: the server keeps the job's pods after it ends")
-    .option("--aves2-host <url>", "the AVES2 server, e.g. http://host/aves2/ (default: AVES2_HOST or ~/.aves2/aves2.cfg)")
+    .option("--aves2-host <url>", AVES2_HOST_HELP)
     .option("--python <path>", "Python interpreter for local runs (default: the first that has the component's modules)")
     .option("--registry <url>", "npm registry to fetch <name>@<version> from when this catalog lacks it (default: npm's config)")
     .option("--from <s3-uri>", "fetch <name>@<version> from this catalog in object storage instead, e.g. s3://aves2/components/")

@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { context } from "../context.js";
+import { AVES2_HOST_HELP } from "./run-flags.js";
 import { duration, elapsed, json, metricValue } from "../output/format.js";
 import { bold, stateColor } from "../output/style.js";
 import { table } from "../output/table.js";
@@ -9,11 +10,12 @@ export function statusCommand(): Command {
     .description("show a run: state, reason, timings, metrics, transfers")
     .argument("<run-id>", "run id (a unique prefix is enough)")
     .option("-b, --backend <name>", "backend of the run (default: the one its record names; a bare number is an AVES2 job id)")
+    .option("--aves2-host <url>", AVES2_HOST_HELP)
     .option("--json", "print the run record as JSON")
     .addHelpText("after", "\nExamples:\n  $ pnpm component status mobilenet-v2-20261125-101500-ab12\n  $ pnpm component status mobilenet-v2-2026 --json")
-    .action(async (id: string, opts: { backend?: string; json?: boolean }) => {
+    .action(async (id: string, opts: { aves2Host?: string; backend?: string; json?: boolean }) => {
       const { backendForRun } = await import("@aves2/core");
-      const ctx = await context();
+      const ctx = await context({ aves2Host: opts.aves2Host });
       const r = await backendForRun(ctx, id, opts.backend).status(id);
       if (opts.json) {
         process.stdout.write(json(r));
