@@ -1,21 +1,19 @@
 import { Command } from "commander";
-import { context } from "../context.js";
-import { AVES2_HOST_HELP } from "./run-flags.js";
+import { addRunIdFlags, backendOfRun, type RunIdFlags } from "./run-id-flags.js";
 import { json } from "../output/format.js";
 import { stateColor } from "../output/style.js";
 
 export function rerunCommand(): Command {
-  return new Command("rerun")
-    .description("start an ended run again, keeping its id: an AVES2 job on its server, a Kubernetes run's recorded objects resubmitted; local runs are started anew with `run`")
-    .argument("<run-id>", "run id (a unique prefix is enough) or an AVES2 job id")
-    .option("-b, --backend <name>", "backend of the run (default: the one its record names; a bare number is an AVES2 job id)")
-    .option("--aves2-host <url>", AVES2_HOST_HELP)
+  return addRunIdFlags(
+    new Command("rerun")
+      .description("start an ended run again, keeping its id: an AVES2 job on its server, a Kubernetes run's recorded objects resubmitted; local runs are started anew with `run`")
+      .argument("<run-id>", "run id (a unique prefix is enough) or an AVES2 job id"),
+  )
     .option("--json", "print the run record as JSON")
     .addHelpText("after", "\nExamples:\n  $ pnpm component rerun mobilenet-v2-20261125-101500-ab12 && pnpm component logs mobilenet-v2-20261125-101500-ab12 -f")
-    .action(async (id: string, opts: { aves2Host?: string; backend?: string; json?: boolean }) => {
-      const { backendForRun, UserError } = await import("@aves2/core");
-      const ctx = await context({ aves2Host: opts.aves2Host });
-      const backend = backendForRun(ctx, id, opts.backend);
+    .action(async (id: string, opts: RunIdFlags & { json?: boolean }) => {
+      const { UserError } = await import("@aves2/core");
+      const backend = await backendOfRun(id, opts);
       if (!backend.rerun) {
         const r = await backend.status(id);
         throw UserError.of(`${r.runId} ran on the ${backend.name} backend, which has no server to restart it`, {

@@ -1,22 +1,19 @@
 import { Command } from "commander";
-import { context } from "../context.js";
-import { AVES2_HOST_HELP } from "./run-flags.js";
+import { addRunIdFlags, backendOfRun, type RunIdFlags } from "./run-id-flags.js";
 import { duration, elapsed, json, metricValue } from "../output/format.js";
 import { bold, stateColor } from "../output/style.js";
 import { table } from "../output/table.js";
 
 export function statusCommand(): Command {
-  return new Command("status")
-    .description("show a run: state, reason, timings, metrics, transfers")
-    .argument("<run-id>", "run id (a unique prefix is enough)")
-    .option("-b, --backend <name>", "backend of the run (default: the one its record names; a bare number is an AVES2 job id)")
-    .option("--aves2-host <url>", AVES2_HOST_HELP)
+  return addRunIdFlags(
+    new Command("status")
+      .description("show a run: state, reason, timings, metrics, transfers")
+      .argument("<run-id>", "run id (a unique prefix is enough)"),
+  )
     .option("--json", "print the run record as JSON")
     .addHelpText("after", "\nExamples:\n  $ pnpm component status mobilenet-v2-20261125-101500-ab12\n  $ pnpm component status mobilenet-v2-2026 --json")
-    .action(async (id: string, opts: { aves2Host?: string; backend?: string; json?: boolean }) => {
-      const { backendForRun } = await import("@aves2/core");
-      const ctx = await context({ aves2Host: opts.aves2Host });
-      const r = await backendForRun(ctx, id, opts.backend).status(id);
+    .action(async (id: string, opts: RunIdFlags & { json?: boolean }) => {
+      const r = await (await backendOfRun(id, opts)).status(id);
       if (opts.json) {
         process.stdout.write(json(r));
         return;

@@ -7,7 +7,7 @@ import { UserError } from "../errors.js";
 import { storeFor } from "../storage/index.js";
 import { connect } from "../storage/s3/connection.js";
 import { FAST } from "../storage/retry.js";
-import { readObject } from "../storage/s3/reads.js";
+import { readBytes } from "../storage/s3/reads.js";
 import { send } from "../storage/s3/request.js";
 import type { S3Settings } from "../storage/s3/settings.js";
 import { parseUri } from "../storage/uri.js";
@@ -67,12 +67,8 @@ export class S3Catalog {
     const uri = `s3://${this.base.bucket}/${key}`;
     try {
       // reads are lookups (before a publish, for search/info): a dead endpoint should say so at once
-      const pieces: Buffer[] = [];
-      await send(conn, { uri, policy: FAST }, () => {
-        pieces.length = 0; // a retry starts over
-        return readObject(conn.wire, { bucket: this.base.bucket, key }, { data: (p) => pieces.push(Buffer.from(p)) });
-      });
-      return Buffer.concat(pieces);
+      const { body } = await send(conn, { uri, policy: FAST }, () => readBytes(conn.wire, { bucket: this.base.bucket, key }));
+      return body;
     } catch (e) {
       if (e instanceof UserError && /does not exist/.test(e.message) && !/bucket/i.test(e.message)) return undefined;
       throw e;

@@ -52,6 +52,30 @@ afterAll(async () => {
 
 const uri = (s: string) => parseUri(s, "test", "/");
 
+/** Kills the server at the first progress update `when` accepts and starts it again 1.5 s later, with its data. */
+function outageWhen(when: (u: TransferUpdate) => boolean) {
+  let restarted: Promise<void> | undefined;
+  return {
+    progress: (u: TransferUpdate) => {
+      if (!restarted && when(u)) restarted = server.kill().then(() => new Promise((r) => setTimeout(r, 1500)).then(() => server.restart()));
+    },
+    /** Whether it happened, once the server is back. */
+    async happened(): Promise<boolean> {
+      await restarted;
+      return restarted !== undefined;
+    },
+  };
+}
+
+/** What a stage-in of `from` brings back (relative path → SHA-256), the marker left out. */
+async function stagedBack(store: ReturnType<typeof storeFor>, from: ReturnType<typeof uri>): Promise<Map<string, string>> {
+  const into = join(tempDir(), "back");
+  await store.stageIn(from, into, "back", { s3 });
+  const got = digest(into);
+  got.delete(MARKER);
+  return got;
+}
+
 describe("S3 store against s3rver", () => {
   it("round-trips 1000 small files byte-identical, with a manifest marker written last; a re-run moves nothing", async () => {
     const src = smallFiles(1000);
@@ -107,28 +131,12 @@ describe("S3 store against s3rver", () => {
     const src = smallFiles(600);
     const dest = uri("s3://aves2/outage/up/");
     const store = storeFor(dest, "out");
-    let killed = false;
-    let restarted: Promise<void> | undefined;
-    const out = store.stageOut(src, dest, "result_dir", {
-      s3,
-      marker: {},
-      progress: (u) => {
-        if (!killed && u.files >= 150) {
-          killed = true;
-          restarted = server.kill().then(() => new Promise((r) => setTimeout(r, 1500)).then(() => server.restart()));
-        }
-      },
-    });
-    const t = await out;
-    await restarted;
-    expect(killed).toBe(true);
+    const outage = outageWhen((u) => u.files >= 150);
+    const t = await store.stageOut(src, dest, "result_dir", { s3, marker: {}, progress: outage.progress });
+    expect(await outage.happened()).toBe(true);
     expect(t.retries).toBeGreaterThan(0);
     expect(t).toMatchObject({ files: 600, marker: MARKER });
-    const into = join(tempDir(), "back");
-    await store.stageIn(dest, into, "back", { s3 });
-    const got = digest(into);
-    got.delete(MARKER);
-    expect(got).toEqual(digest(src));
+    expect(await stagedBack(store, dest)).toEqual(digest(src));
   }, 120_000);
 
   it("rides out a server that dies mid-download and comes back: ranges and small files complete, data identical", async () => {
@@ -138,20 +146,10 @@ describe("S3 store against s3rver", () => {
     const at = uri("s3://aves2/outage/down/");
     const store = storeFor(at, "in");
     await store.stageOut(src, at, "result_dir", { s3 });
-    let killed = false;
-    let restarted: Promise<void> | undefined;
+    const outage = outageWhen((u) => u.bytes >= 8 * 1024 * 1024);
     const into = join(tempDir(), "back");
-    const t = await store.stageIn(at, into, "data", {
-      s3,
-      progress: (u) => {
-        if (!killed && u.bytes >= 8 * 1024 * 1024) {
-          killed = true;
-          restarted = server.kill().then(() => new Promise((r) => setTimeout(r, 1500)).then(() => server.restart()));
-        }
-      },
-    });
-    await restarted;
-    expect(killed).toBe(true);
+    const t = await store.stageIn(at, into, "data", { s3, progress: outage.progress });
+    expect(await outage.happened()).toBe(true);
     expect(t.retries).toBeGreaterThan(0);
     expect(t.files).toBe(301);
     expect(digest(into)).toEqual(digest(src));
@@ -190,11 +188,7 @@ describe("S3 store against s3rver", () => {
     expect(again.skipped).toBeGreaterThanOrEqual(100);
     expect(again.files + again.skipped!).toBe(400);
     expect(again.marker).toBe(MARKER);
-    const into = join(tempDir(), "back");
-    await store.stageIn(dest, into, "back", { s3 });
-    const got = digest(into);
-    got.delete(MARKER);
-    expect(got).toEqual(digest(src));
+    expect(await stagedBack(store, dest)).toEqual(digest(src));
   }, 120_000);
 
   it("unpacks an archive input (.tar.gz) and refuses a malicious one, writing nothing outside", async () => {

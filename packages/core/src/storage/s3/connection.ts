@@ -32,6 +32,13 @@ export interface S3Connection {
 /** Requests in flight per endpoint; sockets are kept above it so none waits for one. */
 export const MAX_REQUESTS = 32;
 
+/** Both node agents (ours and the SDK's): keep-alive, with the headroom MAX_REQUESTS speaks of. */
+const AGENT = { keepAlive: true, maxSockets: MAX_REQUESTS * 2 };
+
+function httpsAgent(ca: string[] | undefined): HttpsAgent {
+  return new HttpsAgent({ ...AGENT, ...(ca ? { ca } : {}) });
+}
+
 const connections = new Map<string, Promise<S3Connection>>();
 
 /**
@@ -71,8 +78,7 @@ function trustedCas(settings: S3Settings, env: NodeJS.ProcessEnv): string[] | un
 async function open(settings: S3Settings, env: NodeJS.ProcessEnv): Promise<S3Connection> {
   const creds = await findCredentials(settings, env);
   const ca = trustedCas(settings, env);
-  const agent = { keepAlive: true, maxSockets: MAX_REQUESTS * 2 };
-  const wireAgents = { http: new HttpAgent(agent), https: new HttpsAgent({ ...agent, ...(ca ? { ca } : {}) }) };
+  const wireAgents = { http: new HttpAgent(AGENT), https: httpsAgent(ca) };
   let sdk: ReturnType<S3Connection["sdk"]> | undefined;
   return {
     sdk: () => (sdk ??= sdkClient(settings, creds.provider, ca)),
@@ -89,7 +95,6 @@ async function sdkClient(settings: S3Settings, credentials: CredentialChoice["pr
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const sdk = await import("@aws-sdk/client-s3");
   const quiet = { debug() {}, info() {}, warn() {}, error() {}, trace() {} };
-  const agent = { keepAlive: true, maxSockets: MAX_REQUESTS * 2 };
   const client = new sdk.S3Client({
     region: settings.region,
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
@@ -102,8 +107,8 @@ async function sdkClient(settings: S3Settings, credentials: CredentialChoice["pr
     responseChecksumValidation: "WHEN_REQUIRED",
     logger: quiet,
     requestHandler: {
-      httpAgent: new HttpAgent(agent),
-      httpsAgent: new HttpsAgent({ ...agent, ...(ca ? { ca } : {}) }),
+      httpAgent: new HttpAgent(AGENT),
+      httpsAgent: httpsAgent(ca),
       connectionTimeout: 5_000,
       requestTimeout: 120_000,
       logger: quiet,

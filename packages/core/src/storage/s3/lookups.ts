@@ -1,5 +1,5 @@
 import { normalizeEtag } from "../checksum.js";
-import { readObject, readText } from "./reads.js";
+import { readBytes, readObject } from "./reads.js";
 import { xmlBlocks, xmlTag } from "./xml.js";
 import type { WireTarget } from "./wire.js";
 
@@ -60,8 +60,8 @@ export async function listPage(target: WireTarget, r: ListRequest): Promise<List
   if (r.delimiter) query.delimiter = r.delimiter;
   if (r.maxKeys !== undefined) query["max-keys"] = String(r.maxKeys);
   if (r.token) query["continuation-token"] = r.token;
-  const { text } = await readText(target, { bucket: r.bucket, key: "", query });
-  return parseListPage(text);
+  const { body } = await readBytes(target, { bucket: r.bucket, key: "", query });
+  return parseListPage(body.toString("utf8"));
 }
 
 /**

@@ -368,9 +368,9 @@ function exchange(pool: SocketPool, origin: URL, conn: Connection, request: stri
   });
 }
 
-/** The body of a (small) answer, as text. */
-export async function readText(target: WireTarget, r: ObjectRead): Promise<{ head: GetHead; text: string }> {
+/** The whole body of a (small) answer: a listing, a catalog's index. */
+export async function readBytes(target: WireTarget, r: ObjectRead): Promise<{ head: GetHead; body: Buffer }> {
   const pieces: Buffer[] = [];
   const head = await readObject(target, r, { data: (p) => pieces.push(Buffer.from(p)) });
-  return { head, text: Buffer.concat(pieces).toString("utf8") };
+  return { head, body: Buffer.concat(pieces) };
 }
