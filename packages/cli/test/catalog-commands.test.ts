@@ -7,8 +7,7 @@ describe("list / info / validate", () => {
   it("lists components as a table and as JSON", async () => {
     const table = await runCli(["list"]);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/^NAME\s+VERSION\s+CATEGORY/);
-    expect(table.stdout).toContain("echo");
+    expect(table.stdout).toMatch(/^ {2}NAME\s+VERSION\s+FRAMEWORK\s+REPLACES\s+TITLE\ntest\/fixture \(1\)\n {2}echo\s+0\.0\.0\s+generic\s+-\s+Test component that echoes its arguments\n$/);
     const json = await runCli(["list", "--json"]);
     expect(JSON.parse(json.stdout)).toEqual([expect.objectContaining({ name: "echo", valid: true, framework: "generic" })]);
   });

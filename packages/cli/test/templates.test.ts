@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -23,6 +23,8 @@ function scratchCatalog(): string {
   mkdirSync(join(root, "components"));
   mkdirSync(join(root, ".changeset"));
   writeFileSync(join(root, "aves2.config.yaml"), "");
+  mkdirSync(join(root, "packages/catalog-tests"), { recursive: true });
+  writeFileSync(join(root, "packages/catalog-tests/package.json"), JSON.stringify({ name: "@aves2/catalog-tests", devDependencies: { vitest: "^4.1.12", "@aves2-components/existing": "workspace:*" } }));
   copyFileSync(join(REPO, "tsconfig.base.json"), join(root, "tsconfig.base.json"));
   mkdirSync(join(root, "node_modules/@aves2"), { recursive: true });
   mkdirSync(join(root, "node_modules/@types"), { recursive: true });
@@ -51,6 +53,9 @@ describe("templates", () => {
         const tsc = spawnSync(process.execPath, [join(pkgDir("typescript"), "bin/tsc"), "-p", "tsconfig.json"], { cwd: dir, encoding: "utf8" });
         expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
       }
+
+      const catalogTests = JSON.parse(readFileSync(join(root, "packages/catalog-tests/package.json"), "utf8"));
+      expect(catalogTests.devDependencies).toEqual({ "@aves2-components/existing": "workspace:*", [`@aves2-components/${name}`]: "workspace:*", vitest: "^4.1.12" });
 
       const validate = await runCli(["validate", name], { cwd: root });
       expect(validate.stdout).toContain(`✓ ${name}`);

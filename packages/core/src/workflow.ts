@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseNfsMounts } from "./aves2/data-conf.js";
-import { type JobRequest, jobToRequest } from "./aves2/from-job.js";
+import { describeReplacedCode, type JobRequest, jobToRequest } from "./aves2/from-job.js";
 import { parseJobFile } from "./aves2/parse.js";
 import type { Backend, Plan } from "./backends/backend.js";
 import { type BackendContext, createBackend } from "./backends/index.js";
@@ -20,6 +20,7 @@ import { s3Settings } from "./config/s3-config.js";
 import { readParamsFile } from "./params/params-file.js";
 import { type ParamLayer, parseAssignments } from "./params/resolve.js";
 import type { RunRequest } from "./run/request.js";
+import { resolveRunRefs } from "./run/run-refs.js";
 import { type EnvVar, resolveRun, type RunSpec } from "./run/spec.js";
 
 /** The run flags shared by `run` and `render`, as the CLI parsed them. */
@@ -173,12 +174,24 @@ export interface RunContext extends BackendContext {
 }
 
 /** `run`/`render` arguments → a planned run: a component by name, or an AVES2 job file (`-f`), or both. */
-export async function prepareRun(ctx: RunContext, ref: string | undefined, flags: RunFlags): Promise<PlannedRun & { readonly matchedBy?: JobRequest["matchedBy"] }> {
+export async function prepareRun(
+  ctx: RunContext,
+  ref: string | undefined,
+  flags: RunFlags,
+): Promise<PlannedRun & { readonly matchedBy?: JobRequest["matchedBy"]; readonly replacedCode?: JobRequest["replacedCode"] }> {
   const backend = ctx.config.backend.value;
   const withHost: BackendContext = flags.aves2Host ? { ...ctx, aves2: { ...ctx.aves2, host: flags.aves2Host } } : ctx;
   if (flags.file) {
-    const { component, request, matchedBy } = requestFromJobFile(ctx.root, flags.file, ref, flags, ctx.cwd, backend);
-    return { ...(await planRun(ctx.root, withHost, request, component)), matchedBy };
+    const { component, request, matchedBy, replacedCode } = requestFromJobFile(ctx.root, flags.file, ref, flags, ctx.cwd, backend);
+    try {
+      return { ...(await planRun(ctx.root, withHost, request, component)), matchedBy, ...(replacedCode ? { replacedCode } : {}) };
+    } catch (e) {
+      // a problem with the code (an AVES2 job cannot read the bundled code): say why the job file's own code is not used
+      if (replacedCode && !flags.code && e instanceof UserError && e.problems.some((p) => p.path === "--code")) {
+        throw new UserError([...e.problems, { path: flags.file, message: describeReplacedCode(replacedCode) }]);
+      }
+      throw e;
+    }
   }
   if (!ref) throw UserError.of("name a component, or give an AVES2 job file with -f job.yaml", { hint: "`component list` shows the components" });
   return planRun(ctx.root, withHost, requestFromFlags(ref, flags, ctx.cwd, backend), undefined, flags);
@@ -208,15 +221,18 @@ export interface PlannedRun {
 
 /**
  * load → resolve → plan: everything up to (not including) submit. No side
- * effects. `component` is given when it does not come from the catalog by
- * name (an AVES2 job file's ad-hoc command, or one it matched).
+ * effects (`run:` inputs read the run records; nothing is written).
+ * `component` is given when it does not come from the catalog by name (an
+ * AVES2 job file's ad-hoc command, or one it matched).
  */
 export async function planRun(root: string, ctx: BackendContext, request: RunRequest, given?: Component, from?: ComponentSourceFlags): Promise<PlannedRun> {
   const component = given ?? (await resolveComponent(root, request.component, () => componentSource(root, from ?? {})));
   const backend = createBackend(request.backend, ctx);
+  // `--input x=run:<run>/<output>` reads the run records: done here, so that resolve stays pure
+  const resolved = resolveRunRefs(request, { runsDir: ctx.config.runsDir.value, backend: backend.name, component: component.name });
   const launcher = await loadLauncher(component);
-  const spec = resolveRun(component, request, { ...(launcher.check ? { check: launcher.check } : {}) });
-  await backend.prepare?.(spec, request, { offline: ctx.offline ?? false });
+  const spec = resolveRun(component, resolved, { ...(launcher.check ? { check: launcher.check } : {}) });
+  await backend.prepare?.(spec, resolved, { offline: ctx.offline ?? false });
   return { component, launcher, spec, backend, plan: backend.plan(spec) };
 }
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { UserError } from "../src/errors.js";
 import type { ParamDef } from "../src/manifest/types.js";
+import { coerceParam } from "../src/params/coerce.js";
 import { parseAssignments, resolveParams } from "../src/params/resolve.js";
+import { buildArgv } from "../src/run/argv.js";
 
 const defs: ParamDef[] = [
   { name: "epochs", type: "integer", default: 5, min: 1, max: 100 },
@@ -63,6 +65,33 @@ describe("resolveParams", () => {
       '--set lr: "" is not a number',
       '--set seed: "99999999999999999999" is not an integer',
     ]);
+  });
+});
+
+describe("nullable params (the upstream's --max_depth None)", () => {
+  const maxDepth: ParamDef = { name: "max_depth", type: "integer", min: 1, nullable: true };
+
+  it("accepts null and the None spellings, and yields the string None", () => {
+    for (const raw of [null, "None", "none", "null", " None "]) expect(coerceParam(maxDepth, raw), JSON.stringify(raw)).toEqual({ ok: true, value: "None" });
+    expect(coerceParam({ name: "kernel", type: "enum", values: ["rbf", "linear"], nullable: true }, "none")).toEqual({ ok: true, value: "None" });
+    // a value is still checked as usual
+    expect(coerceParam(maxDepth, "7")).toEqual({ ok: true, value: 7 });
+    expect(coerceParam(maxDepth, "0")).toEqual({ ok: false, message: "0 is below the minimum 1" });
+    expect(coerceParam(maxDepth, "NONE")).toEqual({ ok: false, message: '"NONE" is not an integer' });
+  });
+
+  it("refuses None for a param that is not nullable", () => {
+    const depth: ParamDef = { name: "depth", type: "integer" };
+    expect(coerceParam(depth, "None")).toEqual({ ok: false, message: '"None" is not an integer' });
+    expect(coerceParam(depth, null)).toEqual({ ok: false, message: "null is not a integer" });
+  });
+
+  it("is passed as --name None when given, and not at all without a default", () => {
+    const defs: ParamDef[] = [maxDepth, { name: "max_features", type: "number", nullable: true, default: "None" }];
+    const unset = resolveParams(defs, []);
+    expect(unset).toEqual([{ name: "max_features", value: "None", from: "default" }]);
+    const given = resolveParams(defs, [{ source: "p.yaml", values: { max_depth: null } }, { source: "--set", values: { max_features: "0.5" } }]);
+    expect(buildArgv(["python3", "run.py"], given, [], [])).toEqual(["python3", "run.py", "--max_depth", "None", "--max_features", "0.5"]);
   });
 });
 

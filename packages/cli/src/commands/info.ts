@@ -36,13 +36,14 @@ export function infoCommand(): Command {
       const out: string[] = [];
       out.push(`${bold(c.name)} ${c.version}  ${c.title}`, "", c.description, "");
       out.push(`category: ${c.category}   framework: ${c.framework}   distribute: ${c.distribute.join(", ")}`);
+      if (c.upstream) out.push(`replaces: ${c.upstream} (the upstream AVES2 component folder)`);
       out.push(`command: ${c.command.join(" ")}   (source: ${c.sourceDir})`);
       if (c.images.cpu || c.images.gpu) out.push(`images: cpu ${c.images.cpu ?? "-"}, gpu ${c.images.gpu ?? "-"}`);
       out.push("", bold("PARAMS"));
       out.push(
         table(
           ["NAME", "TYPE", "DEFAULT", "RANGE", "DESCRIPTION"],
-          c.params.map((p) => [p.name, p.type, p.default === undefined ? (p.required ? "(required)" : "-") : String(p.default), range(p), p.description ?? ""]),
+          c.params.map((p) => [p.name, p.nullable ? `${p.type} or None` : p.type, p.default === undefined ? (p.required ? "(required)" : "-") : String(p.default), range(p), p.description ?? ""]),
         ),
       );
       out.push("", bold("INPUTS"));
@@ -61,7 +62,10 @@ export function infoCommand(): Command {
           Object.entries(c.resources).map(([role, r]) => [role, String(r.count), String(r.cpu), String(r.mem), String(r.gpu)]),
         ),
       );
-      if (c.runtime.python) out.push("", `local runs need Python modules: ${c.runtime.python.modules.join(", ")}`);
+      const notes: string[] = [];
+      if (c.runtime.python) notes.push(`local runs need Python modules: ${c.runtime.python.modules.join(", ")}`);
+      if (c.sample) notes.push(`sample run: ${(await import("@aves2/core/catalog")).describeSample(c.sample)}`);
+      if (notes.length) out.push("", ...notes);
       process.stdout.write(`${out.join("\n")}\n`);
     });
 }

@@ -72,6 +72,7 @@ Examples:
       }
       const out = [
         `${green("✓")} created ${bold(`components/${values.name}`)} from ${template.name} (${made.files.length} files) and ${made.changeset.split("/").slice(-2).join("/")}`,
+        ...(made.registered ? [`  added it to ${made.registered.split("/").slice(-3).join("/")}: the catalog's tests run its sample`] : []),
         ...(template.caveat ? [`  note: ${template.caveat}`] : []),
         installed === false ? "  pnpm install failed: run it yourself to link and build the package" : "",
         dim("next:"),

@@ -22,21 +22,24 @@ Examples:
   $ pnpm component render mobilenet-v2 --backend aves2 --code s3://bucket/code/mobilenet-v2/ \\
       --input train_data_dir=s3://bucket/data/train/ --output result_dir=s3://bucket/out/ \\
       --output checkpoint_dir=s3://bucket/ckpt/ --input validation_data_dir= -o job.yaml
+  $ pnpm component render classification-evaluate --backend aves2 --code s3://bucket/code/classification-evaluate/ \
+      --input model_dir=run:random-forest-classifier@latest/output_path --output result_dir=s3://bucket/eval/   # the s3:// URI that run saved its output to
   $ pnpm component render -f job.yaml                    # what a job file would do on this machine
   $ pnpm component render -f job.yaml --backend aves2    # the job file, checked and normalized
   $ pnpm component render mobilenet-v2 --backend k8s --distribute PYTORCH_DDP --workers 2   # the Kubernetes objects (YAML)`,
       ),
   ).action(async (name: string | undefined, opts: RunFlags & { json?: boolean; python?: string; outFile?: string }) => {
-    const { formatJobFile, kubernetesManifest, prepareRun, toYaml } = await import("@aves2/core");
+    const { describeReplacedCode, formatJobFile, inputSourceComments, kubernetesManifest, prepareRun, toYaml } = await import("@aves2/core");
     const ctx = await context(opts);
     // render contacts no server: Kubernetes plans from the kubeconfig alone (or none)
-    const { plan } = await prepareRun({ ...ctx, offline: true }, name, opts);
+    const { plan, replacedCode } = await prepareRun({ ...ctx, offline: true }, name, opts);
+    if (replacedCode && opts.file) process.stderr.write(`${opts.file}: ${describeReplacedCode(replacedCode, opts.code)}\n`);
     // Kubernetes objects are schema-checked as submit checks them, whichever way they are printed
     const manifest = plan.backend === "kubernetes" ? await kubernetesManifest(plan as KubernetesPlan) : undefined;
     const text = opts.json
       ? json(plan)
       : plan.backend === "aves2" && "jobFile" in plan
-        ? formatJobFile((plan as Aves2Plan).jobFile)
+        ? [...inputSourceComments(plan.spec), formatJobFile((plan as Aves2Plan).jobFile)].join("\n")
         : (manifest ?? toYaml(plan, { lineWidth: 120, noRefs: true }));
     if (!opts.outFile) {
       process.stdout.write(text);

@@ -9,7 +9,7 @@ export function addRunFlags(cmd: Command): Command {
   return cmd
     .option("-s, --set <name=value>", "set a param (repeatable; wins over --params)", collect)
     .option("-p, --params <file.yaml>", "read params from a YAML mapping (repeatable; later files win)", collect)
-    .option("-i, --input <name=uri>", "bind an input to a folder or URI (repeatable)", collect)
+    .option("-i, --input <name=uri>", "bind an input to a folder or URI, or to another run's output: run:<run-id>/<output>, run:latest/<output>, run:<component>@latest/<output> (repeatable)", collect)
     .option("--output <name=uri>", "save an output to a folder or URI after the run (repeatable)", collect)
     .option("-f, --file <job.yaml>", "an AVES2 job file (seed format): its component (or command), params, data and resources; other flags change it")
     .option("--code <uri>", "use this source folder (or s3://... for AVES2) instead of the component's bundled code")

@@ -23,15 +23,18 @@ Examples:
   $ pnpm component run mobilenet-v2 --set epochs=3 --set lr=0.01
   $ pnpm component run mobilenet-v2 --params my-params.yaml --input train_data_dir=./images/train --output result_dir=./out
   $ pnpm component run mobilenet-v2 --detach && pnpm component logs <run-id> -f
+  $ pnpm component run classification-evaluate --input model_dir=run:latest/output_path   # the newest run's output (another component's)
+  $ pnpm component run classification-evaluate --input model_dir=run:random-forest-classifier-2026/output_path   # a run by (a prefix of) its id
   $ pnpm component run -f job.yaml                      # an AVES2 job file, here on this machine
   $ pnpm component run -f job.yaml --backend aves2      # submitted to the AVES2 server of ~/.aves2/aves2.cfg
 
 Ctrl-C cancels the run (its process tree is stopped, outputs written so far are kept); a second Ctrl-C kills it at once.`,
       ),
   ).action(async (name: string | undefined, opts: RunOpts) => {
-    const { prepareRun } = await import("@aves2/core");
+    const { describeReplacedCode, prepareRun } = await import("@aves2/core");
     const ctx = await context(opts);
-    const { plan, spec, backend, launcher, component } = await prepareRun(ctx, name, opts);
+    const { plan, spec, backend, launcher, component, replacedCode } = await prepareRun(ctx, name, opts);
+    if (replacedCode && opts.file) process.stderr.write(`${opts.file}: ${describeReplacedCode(replacedCode, opts.code)}\n`);
     const out = opts.json ? process.stderr : process.stdout;
     const replicas = "processes" in plan ? (plan.processes as unknown[]).length : "replicas" in plan ? (plan.replicas as unknown[]).length : 1;
     const { RunProgress } = await import("../output/progress.js");

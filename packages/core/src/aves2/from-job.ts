@@ -23,19 +23,45 @@ export interface JobRequestOptions {
   nfsMounts(): readonly NfsMount[];
 }
 
+/** A job's source_code that is not run: it is the upstream AVES2 code the chosen component replaces. */
+export interface ReplacedCode {
+  /** The job's source_code as a URI (`s3://aves2/opensource/components/ml/classification/randomForest/`). */
+  readonly uri: string;
+  /** The component's `upstream` folder that the URI names. */
+  readonly upstream: string;
+  /** The component that replaces it. */
+  readonly component: string;
+}
+
+/**
+ * The sentence `run` and `render` print (after `job.yaml: `) when a job's
+ * source_code was dropped; `code` is what runs instead when --code was given.
+ */
+export function describeReplacedCode(r: ReplacedCode, code?: string): string {
+  return `source_code ${r.uri} is the upstream ${r.upstream}, which ${r.component} replaces: ${code ? `--code ${code}` : "its own code"} runs instead`;
+}
+
 export interface JobRequest {
   readonly component: Component;
   readonly request: RunRequest;
-  /** How the component was chosen, for people: `component:`, the command, ad hoc. */
-  readonly matchedBy: "argument" | "component key" | "command" | "ad hoc";
+  /**
+   * How the component was chosen, for people: named on the command line, by
+   * `component:`, by the command, by the command plus the upstream folder
+   * named by source_code (several components share `python3 run.py`), ad hoc.
+   */
+  readonly matchedBy: "argument" | "component key" | "command" | "upstream folder" | "ad hoc";
+  /** Set when the job's source_code was dropped, so that the component's own code runs; for a notice. */
+  readonly replacedCode?: ReplacedCode;
 }
 
 /**
  * An AVES2 job file → the component it runs and a RunRequest for it. The
  * component is the one named (on the command line or by `component:`), else
  * the catalog component whose command is the job's `cmd` (the source path
- * breaks a tie), else the job runs as an ad-hoc command. Problems name the
- * job file's key path and line.
+ * breaks a tie: by component name, else by upstream folder), else the job runs
+ * as an ad-hoc command. A source_code that names the chosen component's
+ * upstream folder is the old code it replaces, and is dropped. Problems name
+ * the job file's key path and line.
  */
 export function jobToRequest(parsed: ParsedJobFile, opts: JobRequestOptions): JobRequest {
   const { job } = parsed;
@@ -84,10 +110,10 @@ export function jobToRequest(parsed: ParsedJobFile, opts: JobRequestOptions): Jo
     component = byRef(job.component, ["component"]);
     matchedBy = "component key";
   } else if (argv.length > 0) {
-    component = matchByCommand(argv, code, opts.components(), (names) =>
+    const match = matchByCommand(argv, code, opts.components(), (names) =>
       bad(["running_spec", "cmd"], `is the command of several components: ${names.join(", ")}`, `add component: <name> to choose one`),
     );
-    if (component) matchedBy = "command";
+    if (match) ({ component, matchedBy } = match);
   }
   if (problems.length > 0) throw new UserError(problems);
 
@@ -99,13 +125,15 @@ export function jobToRequest(parsed: ParsedJobFile, opts: JobRequestOptions): Jo
   }
   if (problems.length > 0) throw new UserError(problems);
 
+  // the upstream's TF1 / old-sklearn code would run with this component's params: the component's own code runs
+  const replacedCode = code && component.upstream && namesUpstream(code, component.upstream) ? { uri: formatUri(code), upstream: component.upstream, component: component.name } : undefined;
   const distribute: DistributeType = job.distribute_type ?? "none";
   const request: RunRequest = {
     component: opts.ref ?? (component.adHoc ? component.name : (job.component ?? component.name)),
     params: rs.normal_args.length ? [{ source: parsed.file, values: Object.fromEntries(rs.normal_args.map((a) => [a.name, a.value])) }] : [],
     inputs: Object.fromEntries(Object.entries(inputs).map(([k, u]) => [k, formatUri(u)])),
     outputs: Object.fromEntries(Object.entries(outputs).map(([k, u]) => [k, formatUri(u)])),
-    ...(code ? { code: formatUri(code) } : {}),
+    ...(code && !replacedCode ? { code: formatUri(code) } : {}),
     resources: { worker: job.resource_spec.worker, ...(job.resource_spec.ps ? { ps: job.resource_spec.ps } : {}) },
     distribute,
     backend: opts.backend,
@@ -122,22 +150,44 @@ export function jobToRequest(parsed: ParsedJobFile, opts: JobRequestOptions): Jo
     explicitInputs: true,
     cwd: opts.cwd,
   };
-  return { component, request, matchedBy };
+  return { component, request, matchedBy, ...(replacedCode ? { replacedCode } : {}) };
 }
 
 function sameArgv(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((w, i) => w === b[i]);
 }
 
-function matchByCommand(argv: string[], code: DataUri | undefined, components: readonly Component[], several: (names: string[]) => void): Component | undefined {
+type Match = { component: Component; matchedBy: "command" | "upstream folder" };
+
+function matchByCommand(argv: string[], code: DataUri | undefined, components: readonly Component[], several: (names: string[]) => void): Match | undefined {
   const hits = components.filter((c) => sameArgv(c.command, argv));
-  if (hits.length <= 1) return hits[0];
+  if (hits.length <= 1) return hits[0] && { component: hits[0], matchedBy: "command" };
   // several components share a command line (`python3 train.py`): the code's path usually names the one
   const segments = code ? formatUri(code).split("/").filter(Boolean) : [];
   const named = hits.filter((c) => segments.some((s) => s === c.name || s.startsWith(`${c.name}-`) || s.startsWith(`${c.name}@`)));
-  if (named.length === 1) return named[0];
+  if (named.length === 1) return { component: named[0]!, matchedBy: "command" };
+  // or the upstream AVES2 folder it replaces (all upstream ml entries are `python3 run.py`)
+  const replacing = code ? hits.filter((c) => c.upstream && namesUpstream(code, c.upstream)) : [];
+  if (replacing.length === 1) return { component: replacing[0]!, matchedBy: "upstream folder" };
   several(hits.map((c) => c.name));
   return undefined;
+}
+
+/**
+ * Whether the code's path names the upstream folder: its last two segments
+ * (`classification/randomForest`), consecutive and in any case, among the
+ * path's segments. Two, because the upstream has randomForest under both
+ * classification and regression, while the prefix above `ml/` is wherever
+ * the job's author copied the upstream repository to.
+ */
+function namesUpstream(code: DataUri, upstream: string): boolean {
+  const segments = formatUri(code).toLowerCase().split("/").filter(Boolean);
+  const tail = upstream.toLowerCase().split("/").filter(Boolean).slice(-2);
+  if (tail.length === 0) return false;
+  for (let i = 0; i + tail.length <= segments.length; i++) {
+    if (tail.every((t, j) => segments[i + j] === t)) return true;
+  }
+  return false;
 }
 
 function checkAgainstComponent(
@@ -149,7 +199,7 @@ function checkAgainstComponent(
 ): void {
   const { job } = parsed;
   const rs = job.running_spec;
-  if (matchedBy !== "command" && argv.length && !sameArgv(c.command, argv)) {
+  if (matchedBy !== "command" && matchedBy !== "upstream folder" && argv.length && !sameArgv(c.command, argv)) {
     // a job for another program: its args would only add noise to this one problem
     bad(["running_spec", "cmd"], `"${rs.cmd}" is not the command of ${c.name} (${c.command.join(" ")})`, `write cmd: "${c.command.join(" ")}", or drop component: to run it as an ad-hoc command`);
     return;

@@ -34,6 +34,11 @@ export interface CatalogEntry {
   readonly problems?: readonly Problem[];
 }
 
+/** The entry's component name; for a manifest that does not load, its folder's name. */
+export function entryName(e: CatalogEntry): string {
+  return e.component?.name ?? e.dir.split(/[/\\]/).filter(Boolean).pop() ?? e.dir;
+}
+
 /** Component folders: every `components/<name>/` with a component.yaml. */
 export function componentDirs(root: string): string[] {
   const base = join(root, "components");

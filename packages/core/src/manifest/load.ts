@@ -1,10 +1,12 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, isAbsolute, join, resolve } from "node:path";
 import { type Problem, UserError } from "../errors.js";
+import { isNone } from "../params/coerce.js";
 import { deepFreeze } from "../run/freeze.js";
 import { isLocalPath } from "../storage/uri.js";
+import { checkSample, type RawSample } from "./sample.js";
 import { describeAjvError, formatPath, manifestValidator } from "./schema.js";
-import type { Component, InputDef, ParamDef, RoleResources } from "./types.js";
+import type { Component, InputDef, ParamDef, RoleResources, SampleCheck } from "./types.js";
 import { parseYaml, type YamlSource } from "./yaml-source.js";
 
 export const MANIFEST_FILE = "component.yaml";
@@ -26,7 +28,7 @@ export function loadComponent(dir: string): Component {
   const raw = src.data as RawManifest;
   const version = readVersion(absDir, manifestPath);
   const sourceDir = resolve(absDir, raw.source);
-  const semantic = checkSemantics(raw, src, manifestPath, absDir, sourceDir);
+  const { problems: semantic, sample } = checkSemantics(raw, src, manifestPath, absDir, sourceDir);
   if (semantic.length > 0) throw new UserError(semantic);
 
   const launcher = join(absDir, "dist", "launcher.js");
@@ -37,6 +39,7 @@ export function loadComponent(dir: string): Component {
     description: raw.description.trim(),
     category: raw.category,
     framework: raw.framework,
+    ...(raw.upstream !== undefined ? { upstream: raw.upstream } : {}),
     images: raw.images ?? {},
     command: raw.command,
     dir: absDir,
@@ -53,13 +56,15 @@ export function loadComponent(dir: string): Component {
     runtime: raw.runtime?.python
       ? { python: { modules: raw.runtime.python.modules ?? [], packages: raw.runtime.python.packages ?? {} } }
       : {},
+    ...(sample ? { sample } : {}),
     ...(existsSync(launcher) ? { launcherPath: launcher } : {}),
   };
   return deepFreeze(component);
 }
 
-type RawManifest = Omit<Component, "version" | "dir" | "manifestPath" | "sourceDir" | "launcherPath" | "resources" | "runtime"> & {
+type RawManifest = Omit<Component, "version" | "dir" | "manifestPath" | "sourceDir" | "launcherPath" | "resources" | "runtime" | "sample"> & {
   source: string;
+  sample?: RawSample;
   resources?: { worker?: Omit<RoleResources, "gpu"> & { gpu?: number }; ps?: Omit<RoleResources, "gpu"> & { gpu?: number } };
   runtime?: { python?: { modules?: string[]; packages?: Record<string, string> } };
 };
@@ -103,8 +108,8 @@ function readVersion(dir: string, manifestPath: string): string {
   }
 }
 
-/** Rules a JSON Schema cannot express: uniqueness across lists, defaults within their own bounds. */
-function checkSemantics(raw: RawManifest, src: YamlSource, file: string, dir: string, sourceDir: string): Problem[] {
+/** Rules a JSON Schema cannot express: uniqueness across lists, defaults within their own bounds, the sample's params and inputs. */
+function checkSemantics(raw: RawManifest, src: YamlSource, file: string, dir: string, sourceDir: string): { problems: Problem[]; sample?: SampleCheck } {
   const problems: Problem[] = [];
   const at = (path: (string | number)[], message: string, hint?: string) =>
     problems.push({ path: file, line: src.lineOf(path), message: `${formatPath(path)}: ${message}`, ...(hint ? { hint } : {}) });
@@ -124,7 +129,9 @@ function checkSemantics(raw: RawManifest, src: YamlSource, file: string, dir: st
     checkParamDef(p, (path, msg) => at(["params", i, ...path], msg));
   });
   if (raw.distribute?.includes("TF_PS") && !raw.resources?.ps) at(["resources"], "TF_PS needs a ps role", "add resources.ps");
-  return problems;
+  if (raw.upstream?.split("/").some((s) => s === "." || s === "..")) at(["upstream"], `"${raw.upstream}" has a . or .. segment`, "name the folder as it is under the upstream's src/, e.g. ml/classification/randomForest");
+  const sample = raw.sample ? checkSample(raw.sample, raw.params ?? [], raw.inputs ?? [], at) : undefined;
+  return { problems, ...(sample ? { sample } : {}) };
 }
 
 function checkParamDef(p: ParamDef, at: (path: string[], msg: string) => void): void {
@@ -135,6 +142,8 @@ function checkParamDef(p: ParamDef, at: (path: string[], msg: string) => void): 
   if (p.type !== "enum" && p.values) at(["values"], `values apply to enum params, not ${p.type}`);
   if (p.default === undefined) return;
   const d = p.default;
+  // a nullable param may default to None, which no type check below would accept
+  if (p.nullable && isNone(d)) return;
   const wrongType =
     (p.type === "integer" && !Number.isInteger(d)) ||
     (p.type === "number" && typeof d !== "number") ||

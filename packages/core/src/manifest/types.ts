@@ -7,6 +7,8 @@ export type Role = "worker" | "ps";
 export type Framework = "pytorch" | "tensorflow" | "sklearn" | "xgboost" | "generic";
 
 export const DISTRIBUTE_TYPES: readonly DistributeType[] = ["none", "PYTORCH_DDP", "TF_PS", "HOROVOD"];
+/** The schema's `framework` enum, for filters and their "did you mean". */
+export const FRAMEWORKS: readonly Framework[] = ["pytorch", "tensorflow", "sklearn", "xgboost", "generic"];
 
 export interface ParamDef {
   readonly name: string;
@@ -17,6 +19,13 @@ export interface ParamDef {
   readonly min?: number;
   readonly max?: number;
   readonly values?: readonly (string | number)[];
+  /**
+   * The param may be given as None (null, "None", "none", "null"): the value is
+   * then the string "None", passed on as `--<name> None`, the upstream AVES2
+   * components' spelling of "unset". For a nullable string or enum param
+   * those spellings mean None too, never the text "none".
+   */
+  readonly nullable?: boolean;
 }
 
 export interface InputDef {
@@ -48,6 +57,22 @@ export interface PythonRuntime {
   readonly packages: Readonly<Record<string, string>>;
 }
 
+/**
+ * What the component's default sample run must reach; a catalog-wide
+ * conformance test runs every component's sample and checks it.
+ */
+export interface SampleCheck {
+  /** A key of the run's summary metrics. */
+  readonly metric: string;
+  /** At least one of min and max is set. */
+  readonly min?: number;
+  readonly max?: number;
+  /** Param overrides for the sample run (e.g. fewer epochs), coerced to the params' types. */
+  readonly set?: Readonly<Record<string, ParamValue>>;
+  /** input name → `<component>/<output>`: the input is bound to that component's sample-run output. */
+  readonly uses?: Readonly<Record<string, string>>;
+}
+
 export interface Component {
   readonly name: string;
   /** From the package.json beside component.yaml. */
@@ -56,6 +81,11 @@ export interface Component {
   readonly description: string;
   readonly category: string;
   readonly framework: Framework;
+  /**
+   * The folder of the upstream AVES2 component this one replaces, relative to
+   * the src/ of jd-aig/aves2_algorithm_components (e.g. ml/classification/randomForest).
+   */
+  readonly upstream?: string;
   readonly images: { readonly cpu?: string; readonly gpu?: string };
   readonly command: readonly string[];
   /** Absolute path of the component's folder. */
@@ -69,6 +99,7 @@ export interface Component {
   readonly resources: Resources;
   readonly distribute: readonly DistributeType[];
   readonly runtime: { readonly python?: PythonRuntime };
+  readonly sample?: SampleCheck;
   /** Absolute path of the built TS launcher module, when the component has one. */
   readonly launcherPath?: string;
   /**

@@ -5,11 +5,22 @@ export type Coerced = { ok: true; value: ParamValue } | { ok: false; message: st
 const TRUE = new Set(["true", "yes", "on", "1"]);
 const FALSE = new Set(["false", "no", "off", "0"]);
 
+/** How a nullable param's "unset" may be written: YAML's null, Python's None, and their lowercase forms. */
+const NONE_SPELLINGS = new Set(["None", "none", "null"]);
+/** What the process gets: the upstream AVES2 scripts parse `--max_depth None` themselves. */
+export const NONE = "None";
+
+/** Whether `raw` is a nullable param's "unset" (null, "None", "none", "null"). */
+export function isNone(raw: unknown): boolean {
+  return raw === null || (typeof raw === "string" && NONE_SPELLINGS.has(raw.trim()));
+}
+
 /**
  * Turns a raw value (a `--set` string, or a YAML scalar from a params file) into
  * the param's declared type, and checks enum values and min/max bounds.
  */
 export function coerceParam(def: ParamDef, raw: unknown): Coerced {
+  if (def.nullable && isNone(raw)) return { ok: true, value: NONE };
   const typed = toType(def, raw);
   if (!typed.ok) return typed;
   const v = typed.value;

@@ -31,7 +31,7 @@ export function resolveParams(defs: readonly ParamDef[], layers: readonly ParamL
     for (const [name, raw] of Object.entries(layer.values)) {
       if (!byName.has(name)) {
         const hint = didYouMean(name, [...byName.keys()]);
-        problems.push({ path: layer.source, message: `unknown param "${name}"`, hint: hint ?? `params are: ${[...byName.keys()].join(", ")}` });
+        problems.push({ path: layer.source, message: `unknown param "${name}"`, hint: hint ?? (byName.size ? `params are: ${[...byName.keys()].join(", ")}` : "this component has no params") });
         continue;
       }
       chosen.set(name, { raw, from: layer.source });

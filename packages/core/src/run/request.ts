@@ -11,6 +11,11 @@ export interface RunRequest {
   readonly params: readonly ParamLayer[];
   /** input name → path or URI */
   readonly inputs: Readonly<Record<string, string>>;
+  /**
+   * input name → where its URI came from when it was not given as it is:
+   * `run:<run-id>/<output>` for another run's output (see run-refs.ts).
+   */
+  readonly inputSources?: Readonly<Record<string, string>>;
   /** output name → path or URI */
   readonly outputs: Readonly<Record<string, string>>;
   /** Replaces the component's bundled source (a directory, or an archive). */

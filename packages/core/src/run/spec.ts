@@ -5,12 +5,13 @@ import { type ResolvedParam, resolveParams } from "../params/resolve.js";
 import { type DataUri, formatUri, parseUri } from "../storage/uri.js";
 import { deepFreeze } from "./freeze.js";
 import type { RunRequest } from "./request.js";
+import { isRunRef } from "./run-ref.js";
 import { makeRunId } from "./run-id.js";
 
 export interface InputBinding {
   readonly name: string;
   readonly uri: DataUri;
-  /** `default` (the manifest's) or `--input`. */
+  /** `default` (the manifest's), `--input`, or `run:<run-id>/<output>` (another run's output). */
   readonly from: string;
 }
 
@@ -146,7 +147,7 @@ function bindInputs(c: Component, r: RunRequest, problems: Problem[], collect: <
       continue;
     }
     const uri = collect(() => parseUri(raw, `--input ${def.name}`, r.cwd));
-    if (uri) out.push({ name: def.name, uri, from: given !== undefined ? "--input" : "default" });
+    if (uri) out.push({ name: def.name, uri, from: given === undefined ? "default" : (r.inputSources?.[def.name] ?? "--input") });
   }
   return out;
 }
@@ -199,6 +200,8 @@ export function specToJSON(spec: RunSpec) {
     component: { name: spec.component.name, version: spec.component.version, dir: spec.component.dir, ...(spec.component.adHoc ? { adHoc: true } : {}) },
     params: Object.fromEntries(spec.params.map((p) => [p.name, p.value])),
     inputs: Object.fromEntries(spec.inputs.map((i) => [i.name, formatUri(i.uri)])),
+    // provenance of inputs bound to another run's output, so records and plans show which run
+    ...inputSources(spec.inputs),
     outputs: Object.fromEntries(spec.outputs.filter((o) => o.uri).map((o) => [o.name, formatUri(o.uri!)])),
     code: formatUri(spec.code),
     resources: spec.resources,
@@ -211,3 +214,13 @@ export function specToJSON(spec: RunSpec) {
   };
 }
 export type SpecJSON = ReturnType<typeof specToJSON>;
+
+/** `# input model_dir: s3://... (from run:<run-id>/<output>)` per input bound to another run's output: render prints them above a job file or manifest. */
+export function inputSourceComments(spec: SpecJSON): string[] {
+  return Object.entries(spec.inputSources ?? {}).map(([name, from]) => `# input ${name}: ${spec.inputs[name]} (from ${from})`);
+}
+
+function inputSources(inputs: readonly InputBinding[]): { inputSources?: Record<string, string> } {
+  const chained = inputs.filter((i) => isRunRef(i.from));
+  return chained.length ? { inputSources: Object.fromEntries(chained.map((i) => [i.name, i.from])) } : {};
+}

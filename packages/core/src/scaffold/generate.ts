@@ -44,7 +44,7 @@ function isText(buf: Buffer): boolean {
  * staging folder first and renamed into place, so a failure leaves nothing
  * behind and an existing folder is never touched.
  */
-export function generateComponent(root: string, template: Template, values: NewComponent): { dir: string; files: string[]; changeset: string } {
+export function generateComponent(root: string, template: Template, values: NewComponent): { dir: string; files: string[]; changeset: string; registered?: string } {
   const problems = checkNewName(root, values.name);
   if (problems.length > 0) throw new UserError(problems);
   const target = join(root, "components", values.name);
@@ -57,11 +57,36 @@ export function generateComponent(root: string, template: Template, values: NewC
     rmSync(staging, { recursive: true, force: true });
     throw e;
   }
+  let registered: string | undefined;
+  try {
+    registered = registerWithCatalogTests(root, values.name);
+  } catch (e) {
+    rmSync(target, { recursive: true, force: true });
+    throw e;
+  }
   const changeset = join(root, ".changeset", `new-component-${values.name}.md`);
   if (existsSync(join(root, ".changeset"))) {
     writeFileSync(changeset, `---\n"@aves2-components/${values.name}": minor\n---\n\nNew component ${values.name}: ${values.title} (from the ${template.name} template).\n`);
   }
-  return { dir: target, files: files.map((f) => relative(staging, f)), changeset };
+  return { dir: target, files: files.map((f) => relative(staging, f)), changeset, ...(registered ? { registered } : {}) };
+}
+
+/** The catalog-wide tests (packages/catalog-tests) run every component's sample. */
+export const CATALOG_TESTS_PACKAGE = join("packages", "catalog-tests", "package.json");
+
+/**
+ * Adds the component to the catalog-wide tests' dev dependencies, so that
+ * turbo builds its launcher before they run its sample; returns the file
+ * changed, or undefined in a catalog without those tests.
+ */
+function registerWithCatalogTests(root: string, name: string): string | undefined {
+  const file = join(root, CATALOG_TESTS_PACKAGE);
+  if (!existsSync(file)) return undefined;
+  const pkg = JSON.parse(readFileSync(file, "utf8")) as { devDependencies?: Record<string, string> };
+  const deps = { ...pkg.devDependencies, [`@aves2-components/${name}`]: "workspace:*" };
+  pkg.devDependencies = Object.fromEntries(Object.entries(deps).sort(([a], [b]) => a.localeCompare(b)));
+  writeFileSync(file, `${JSON.stringify(pkg, null, 2)}\n`);
+  return file;
 }
 
 function copyTree(from: string, to: string, values: NewComponent, files: string[]): void {

@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UserError } from "../errors.js";
+import { isRunRef } from "../run/run-ref.js";
 
 /** Where data lives. Local paths are absolute once parsed. */
 export type DataUri =
@@ -30,6 +31,8 @@ export function isArchive(s: string): boolean {
 export function parseUri(raw: string, what: string, cwd: string): DataUri {
   const s = raw.trim();
   if (!s) throw UserError.of("is empty", { path: what, hint: "give a path or a URI such as s3://bucket/prefix/" });
+  // `run:x/y` has no `//` and would otherwise pass for a relative path
+  if (isRunRef(s)) throw UserError.of(`run reference "${s}" is not resolved here`, { path: what, hint: "only --input takes one: --input <name>=run:<run-id>/<output>" });
   const m = SCHEME_RE.exec(s);
   if (!m) return { scheme: "file", path: isAbsolute(s) ? s : resolve(cwd, s) };
   const scheme = m[1]!.toLowerCase();

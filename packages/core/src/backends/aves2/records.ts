@@ -1,13 +1,10 @@
-import { join } from "node:path";
 import { UserError } from "../../errors.js";
 import type { RunRecord } from "../backend.js";
-import { readRecordAt, runIds } from "../local/records.js";
+import { readRecords } from "../local/records.js";
 
 /** The AVES2 runs recorded here, by our run id or the server's job id. */
 export function aves2Records(runsDir: string): RunRecord[] {
-  return runIds(runsDir)
-    .map((id) => readRecordAt(join(runsDir, id)))
-    .filter((r): r is RunRecord => r?.backend === "aves2");
+  return readRecords(runsDir).filter((r) => r.backend === "aves2");
 }
 
 /** A recorded AVES2 run by run id, unique prefix, or server job id; undefined when none. */

@@ -2,7 +2,7 @@ import { basename, join } from "node:path";
 import { type Problem, UserError } from "../../errors.js";
 import { toYaml } from "../../manifest/yaml-source.js";
 import { deepFreeze } from "../../run/freeze.js";
-import { type RunSpec, specToJSON } from "../../run/spec.js";
+import { inputSourceComments, type RunSpec, specToJSON } from "../../run/spec.js";
 import type { S3Settings } from "../../storage/s3/settings.js";
 import { buildArgv } from "../../run/argv.js";
 import type { Plan } from "../backend.js";
@@ -194,6 +194,7 @@ export function manifestText(plan: KubernetesPlan): string {
     `# namespace: ${t.namespace} (from: ${t.namespaceFrom})${t.context ? `   context: ${t.context}` : ""}${t.server ? `   server: ${t.server}` : ""}`,
     `# engine: ${t.engine} (${t.engineWhy})`,
     ...(plan.secrets.created.length ? [`# created at submit, with data that is never printed: Secret ${plan.secrets.created.join(", Secret ")}`] : []),
+    ...inputSourceComments(plan.spec),
     ...plan.notes.map((n) => `# note: ${n}`),
   ];
   const docs = plan.objects.map((o) => toYaml(o, { lineWidth: -1, noRefs: true }).trimEnd());

@@ -14,7 +14,7 @@ import { type Backend, type LogLine, type RunHandle, type RunRecord, type Submit
 import { executeLocal } from "./execute.js";
 import { type LocalPlan, planLocal } from "./plan.js";
 import { killGroup } from "./process-group.js";
-import { CANCEL_FILE, isAlive, logFile, readRecordAt, resolveRunDir, runIds, writeRecord } from "./records.js";
+import { CANCEL_FILE, isAlive, logFile, readRecordAt, resolveRunDir, runIds, withLiveness, writeRecord } from "./records.js";
 
 export interface LocalBackendOptions {
   readonly runsDir: string;
@@ -168,15 +168,6 @@ export class LocalBackend implements Backend<LocalPlan> {
 }
 
 /** A run whose supervisor died without recording the end is reported as failed, not "running" forever. */
-function withLiveness(dir: string, record: RunRecord): RunRecord {
-  if (TERMINAL_STATES.includes(record.state)) return record;
-  if (isAlive(record.details.supervisorPid as number | undefined)) return record;
-  // re-read: the supervisor may have finished between the two reads
-  const fresh = readRecordAt(dir) ?? record;
-  if (TERMINAL_STATES.includes(fresh.state)) return fresh;
-  return { ...fresh, state: "failed", reason: "the process supervising this run exited before the run ended" };
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

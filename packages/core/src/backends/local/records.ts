@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../../errors.js";
-import type { RunRecord } from "../backend.js";
+import { type RunRecord, TERMINAL_STATES } from "../backend.js";
 
 export const RECORD_FILE = "run.json";
 export const CANCEL_FILE = "cancel-requested";
@@ -26,6 +26,11 @@ export function readRecordAt(runDir: string): RunRecord | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Every readable record in the runs folder, whatever backend ran it. */
+export function readRecords(runsDir: string): RunRecord[] {
+  return runIds(runsDir).flatMap((id) => readRecordAt(join(runsDir, id)) ?? []);
 }
 
 export function runIds(runsDir: string): string[] {
@@ -55,4 +60,14 @@ export function isAlive(pid: number | undefined): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/** A local record as it stands: one left unfinished by a supervisor that is gone has failed. */
+export function withLiveness(dir: string, record: RunRecord): RunRecord {
+  if (TERMINAL_STATES.includes(record.state)) return record;
+  if (isAlive(record.details.supervisorPid as number | undefined)) return record;
+  // re-read: the supervisor may have finished between the two reads
+  const fresh = readRecordAt(dir) ?? record;
+  if (TERMINAL_STATES.includes(fresh.state)) return fresh;
+  return { ...fresh, state: "failed", reason: "the process supervising this run exited before the run ended" };
 }
