@@ -6,4 +6,4 @@ distributed``. Importing it costs only the standard library and numpy: torch
 is imported lazily by the functions that need it.
 """
 
-__all__ = ["device", "distributed", "events", "files", "metrics"]
+__all__ = ["device", "distributed", "events", "files", "metrics", "problems", "tables", "tabular"]

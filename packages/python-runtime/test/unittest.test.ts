@@ -7,7 +7,7 @@ const pkg = fileURLToPath(new URL("..", import.meta.url));
 
 it("aves2_runtime's Python unit tests pass", async () => {
   const explicit = process.env.AVES2_PYTHON ? { value: process.env.AVES2_PYTHON, source: "AVES2_PYTHON" } : undefined;
-  const python = await findPython({ modules: ["numpy", "torch"], packages: { numpy: "python3-numpy", torch: "python3-torch" } }, explicit);
+  const python = await findPython({ modules: ["numpy", "torch", "sklearn"], packages: { numpy: "python3-numpy", torch: "python3-torch", sklearn: "python3-sklearn" } }, explicit);
   const r = spawnSync(python.path, ["-m", "unittest", "discover", "-s", "tests", "-t", ".", "-v"], { cwd: pkg, encoding: "utf8" });
   expect(r.status, r.stderr).toBe(0);
   expect(r.stderr).toMatch(/^Ran \d+ tests? in/m);

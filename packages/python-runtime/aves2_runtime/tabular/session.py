@@ -1,0 +1,49 @@
+"""What every tabular entry does around its work: bad input becomes one
+``error:`` line and exit code 2, library warnings become one line each, and
+the output folder is written only once every input has been read and checked."""
+
+import contextlib
+import time
+import warnings
+
+from ..problems import Problem, exit_with
+
+
+@contextlib.contextmanager
+def refusing_bad_input():
+    """A Problem raised inside ends the process with its one line and exit code 2, no traceback."""
+    try:
+        yield
+    except Problem as p:
+        exit_with(p)
+
+
+def fit_or_refuse(fit, estimator):
+    """``fit()``; a ValueError from scikit-learn (a param it rejects, e.g. exponential loss on
+    three classes) is bad input: one line naming the estimator, exit code 2."""
+    try:
+        return fit()
+    except ValueError as e:
+        exit_with(Problem(type(estimator).__name__, " ".join(str(e).split()), hint="check the params"))
+
+
+def plain_warnings():
+    """scikit-learn's warnings as ``warning: <text>``, once each, without its file paths."""
+    seen = set()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = " ".join(str(message).split())
+        if text in seen:
+            return
+        seen.add(text)
+        print(f"warning: {category.__name__}: {text}", flush=True)
+
+    warnings.showwarning = show
+
+
+class Stopwatch:
+    def __init__(self):
+        self.started = time.perf_counter()
+
+    def seconds(self):
+        return round(time.perf_counter() - self.started, 4)
