@@ -34,12 +34,12 @@ async function plansPerSecond(n) {
 }
 
 const suite = process.argv[2] ?? "cli";
-if (suite === "staging") {
-  await import("./bench-staging.mjs");
+if (suite === "staging" || suite === "catalog") {
+  await import(`./bench-${suite}.mjs`);
   process.exit(0);
 }
 if (suite !== "cli") {
-  console.error(`unknown bench suite "${suite}" (available: cli, staging)`);
+  console.error(`unknown bench suite "${suite}" (available: cli, staging, catalog)`);
   process.exit(2);
 }
 

@@ -1,0 +1,18 @@
+"""Random forest regressor: replaces AVES2's ml/regression/randomForest (same args)."""
+
+import sys
+
+from aves2_runtime.tabular import train_main
+from aves2_runtime.tabular.estimator_args import FOREST
+
+ARGS = FOREST
+
+
+def build(a):
+    from sklearn.ensemble import RandomForestRegressor
+
+    return RandomForestRegressor(n_estimators=a.n_estimators, n_jobs=a.n_jobs or None, max_depth=a.max_depth, random_state=a.seed)
+
+
+if __name__ == "__main__":
+    sys.exit(train_main("regression", "random-forest-regressor", build, ARGS))
