@@ -167,6 +167,29 @@ class ModelStoreTest(unittest.TestCase):
         self.assertEqual(caught.exception.message, "model.json names passwd, which is not there")
 
 
+class SklearnVersionTest(unittest.TestCase):
+    def test_too_old_a_scikit_learn_is_one_line(self):
+        import sklearn
+
+        from aves2_runtime.tabular import session
+
+        real = sklearn.__version__
+        self.addCleanup(setattr, sklearn, "__version__", real)
+        sklearn.__version__ = "0.22.2"
+        code, _, err = run_quiet(session.require_sklearn)
+        self.assertEqual(code, 2)
+        self.assertEqual(err, "error: scikit-learn: 0.22.2 is too old: the tabular components need 1.2 or newer (use an image with a newer scikit-learn)\n")
+        sklearn.__version__ = real
+        self.assertEqual(run_quiet(session.require_sklearn)[0], None)
+
+    def test_a_model_from_another_scikit_learn_is_said(self):
+        from aves2_runtime.tabular import session
+
+        code, out, _ = run_quiet(session.warn_if_other_sklearn, {"versions": {"sklearn": "0.0.1"}})
+        self.assertIn("warning: the model was trained with scikit-learn 0.0.1, this is", out)
+        self.assertEqual(run_quiet(session.warn_if_other_sklearn, {"versions": {}})[1], "")
+
+
 class _Touch:
     def __init__(self, path):
         self.path = path

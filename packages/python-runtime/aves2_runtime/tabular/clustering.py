@@ -15,7 +15,7 @@ from .. import events
 from ..tables import read_table, pick_file
 from . import features, model_store, report
 from .args import Arg, parse_args
-from .session import Stopwatch, fit_or_refuse, plain_warnings, refusing_bad_input
+from .session import Stopwatch, fit_or_refuse, plain_warnings, refusing_bad_input, require_sklearn
 
 CLUSTER_ARGS = [
     Arg("standardize", "bool", False, "scale every numeric column to mean 0, variance 1 before clustering (upstream: never)"),
@@ -31,6 +31,7 @@ def cluster_main(component, build, args, clusters_param=None, argv=None):
     """
     plain_warnings()
     ns = parse_args(f"{component}: cluster the rows of data_dir/data.csv", args + CLUSTER_ARGS, [("data_dir", True), ("output_path", True)], argv)
+    require_sklearn()
     with refusing_bad_input():
         k = getattr(ns, clusters_param) if clusters_param else None
         table = read_table(pick_file(ns.data_dir, ["data.csv", "train.csv"]), "clustering", clusters=(clusters_param, k) if k else None)

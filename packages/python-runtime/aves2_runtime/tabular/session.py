@@ -18,6 +18,28 @@ def refusing_bad_input():
         exit_with(p)
 
 
+# keep_empty_features (SimpleImputer) and sparse_output (OneHotEncoder) came in 1.2
+OLDEST_SKLEARN = (1, 2)
+
+
+def require_sklearn():
+    """An image with an older scikit-learn than the family needs is one clear line, not a TypeError deep in a fit."""
+    import sklearn
+
+    have = tuple(int(p) for p in sklearn.__version__.split(".")[:2] if p.isdigit())
+    if have < OLDEST_SKLEARN:
+        exit_with(Problem("scikit-learn", f"{sklearn.__version__} is too old: the tabular components need {'.'.join(map(str, OLDEST_SKLEARN))} or newer", hint="use an image with a newer scikit-learn"))
+
+
+def warn_if_other_sklearn(record):
+    """A model unpickled by another scikit-learn than the one that trained it may predict differently."""
+    import sklearn
+
+    trained = (record.get("versions") or {}).get("sklearn")
+    if trained and trained != sklearn.__version__:
+        print(f"warning: the model was trained with scikit-learn {trained}, this is {sklearn.__version__}: its predictions may differ", flush=True)
+
+
 def fit_or_refuse(fit, estimator):
     """``fit()``; a ValueError from scikit-learn (a param it rejects, e.g. exponential loss on
     three classes) is bad input: one line naming the estimator, exit code 2."""

@@ -17,7 +17,7 @@ from .. import events
 from ..tables import is_missing, is_number, label_text, pick_file, read_table, sort_classes
 from . import features, model_store, report
 from .args import Arg, parse_args
-from .session import Stopwatch, fit_or_refuse, plain_warnings, refusing_bad_input
+from .session import Stopwatch, fit_or_refuse, plain_warnings, refusing_bad_input, require_sklearn, warn_if_other_sklearn
 
 TRAIN_ARGS = [
     Arg("target", "str", None, "the column to predict (default: the last column)"),
@@ -32,6 +32,7 @@ def train_main(task, component, build, args, argv=None):
     """Fit ``build(ns)`` (an unfitted scikit-learn estimator) on train.csv, evaluate it, save it."""
     plain_warnings()
     ns = parse_args(f"{component}: train on data_dir/train.csv", TRAIN_ARGS + args, [("data_dir", True), ("output_path", True)], argv)
+    require_sklearn()
     with refusing_bad_input():
         estimator = build(ns)
         table = read_table(pick_file(ns.data_dir, ["train.csv"]), task, target=ns.target)
@@ -128,10 +129,12 @@ def _with_model(task, description, candidates, argv, target_optional=False):
     and only then the model itself: nothing is unpickled before everything else checks out."""
     plain_warnings()
     ns = parse_args(description, MODEL_ARGS, [("data_dir", True), ("model_dir", True), ("output_path", True)], argv)
+    require_sklearn()
     with refusing_bad_input():
         record = model_store.verify(ns.model_dir, task)
         table = read_table(pick_file(ns.data_dir, candidates), task, target=ns.target, target_optional=target_optional, model=record)
         pipeline = model_store.load(ns.model_dir, record)
+    warn_if_other_sklearn(record)
     return ns, record, table, pipeline
 
 
