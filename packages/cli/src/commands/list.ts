@@ -46,36 +46,13 @@ Examples:
         else process.stdout.write(`${table(["NAME", "VERSION", "DESCRIPTION"], hits.map((h) => [h.name, h.version, h.description ?? ""]))}\n`);
         return;
       }
-      const { entryName, groupByCategory, loadCatalog, queryCatalog } = await import("@aves2/core/catalog");
+      const { catalogEntryJSON, entryName, groupByCategory, loadCatalog, queryCatalog } = await import("@aves2/core/catalog");
       const ctx = await context();
       const all = loadCatalog(ctx.root);
       const filtered = queryCatalog(all, { ...(opts.category ? { category: opts.category } : {}), ...(opts.framework ? { framework: opts.framework } : {}), words });
       const groups = groupByCategory(filtered);
       if (opts.json) {
-        process.stdout.write(
-          json(
-            groups.flatMap((g) =>
-              g.entries.map((e) => {
-                const { component: c, dir, problems } = e;
-                return c
-                  ? {
-                      name: c.name,
-                      version: c.version,
-                      title: c.title,
-                      description: c.description,
-                      category: c.category,
-                      framework: c.framework,
-                      distribute: c.distribute,
-                      upstream: c.upstream ?? null,
-                      sample: c.sample ?? null,
-                      dir: c.dir,
-                      valid: true,
-                    }
-                  : { name: entryName(e), dir, valid: false, problems };
-              }),
-            ),
-          ),
-        );
+        process.stdout.write(json(groups.flatMap((g) => g.entries.map(catalogEntryJSON))));
         return;
       }
       if (all.length === 0) {

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { componentHeadline } from "../catalog/summary.js";
 import type { Component } from "../manifest/types.js";
 
 /** Scope of component packages on npm registries. */
@@ -56,13 +57,7 @@ function filesUnder(dir: string, base = dir): string[] {
 
 export function bundleInfo(c: Component): BundleInfo {
   return {
-    name: c.name,
-    version: c.version,
-    title: c.title,
-    description: c.description,
-    category: c.category,
-    framework: c.framework,
-    distribute: c.distribute,
+    ...componentHeadline(c),
     params: c.params,
     // input defaults point into the package (sample data) and are rebased when it is unpacked
     inputs: c.inputs.map(({ default: _d, ...rest }) => rest),

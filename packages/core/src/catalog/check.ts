@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
-import type { Problem } from "../errors.js";
+import { type Problem, UserError } from "../errors.js";
+import { loadComponent } from "../manifest/load.js";
 import { formatPath } from "../manifest/schema.js";
 import { parseSampleUse } from "../manifest/sample.js";
 import type { Component } from "../manifest/types.js";
 import { parseYaml, type YamlSource } from "../manifest/yaml-source.js";
-import { type CatalogEntry, entryName } from "./catalog.js";
+import { type CatalogEntry, componentDirs, entryName, findComponent, loadCatalog } from "./catalog.js";
 import { didYouMean } from "./suggest.js";
 
 /** A problem between components, filed under the component whose manifest has to change. */
@@ -58,6 +59,40 @@ export function checkCatalog(entries: readonly CatalogEntry[]): CatalogProblem[]
     for (const e of cycle) at(byName.get(e.from)!, e.input, `is part of a cycle of sample runs: ${path}`, "each sample can only use the output of a sample that runs before it");
   }
   return problems;
+}
+
+/** One manifest's verdict: its own problems and those between it and the rest of the catalog. */
+export interface ValidationResult {
+  readonly target: string;
+  readonly valid: boolean;
+  readonly problems: readonly Problem[];
+}
+
+/**
+ * `component validate`: the named components (names or folders), or every one,
+ * each checked on its own and against the whole catalog (a `sample.uses` ref
+ * needs the components it names, also when only one component is validated).
+ */
+export function validateComponents(root: string, names: readonly string[]): ValidationResult[] {
+  const targets = names.length ? names : componentDirs(root);
+  const loaded = targets.map((t): { target: string; entry: CatalogEntry } => {
+    try {
+      const c = names.length ? findComponent(root, t) : loadComponent(t);
+      return { target: c.name, entry: { dir: c.dir, component: c } };
+    } catch (e) {
+      if (e instanceof UserError) return { target: t.split("/").pop() ?? t, entry: { dir: t, problems: e.problems } };
+      throw e;
+    }
+  });
+  const mine = new Set(loaded.flatMap((l) => (l.entry.component ? [l.entry.component.name] : [])));
+  const catalog = names.length ? [...loadCatalog(root).filter((e) => !e.component || !mine.has(e.component.name)), ...loaded.map((l) => l.entry)] : loaded.map((l) => l.entry);
+  const across = checkCatalog(catalog);
+  return loaded.map(({ target, entry }) => {
+    const own = entry.problems ?? [];
+    const between = across.filter((p) => entry.component && p.component === entry.component.name).map(({ component: _, ...p }) => p);
+    const problems = [...own, ...between];
+    return { target, valid: problems.length === 0, problems };
+  });
 }
 
 interface Edge {

@@ -4,7 +4,8 @@
  * the whole engine, which keeps the CLI's start-up close to bare node.
  */
 export { findComponent, findProjectRoot, loadCatalog, componentDirs, entryName, parseComponentRef, type CatalogEntry } from "./catalog.js";
-export { checkCatalog, type CatalogProblem } from "./check.js";
+export { type CatalogProblem, checkCatalog, type ValidationResult, validateComponents } from "./check.js";
+export { catalogEntryJSON, componentHeadline } from "./summary.js";
 export { type CatalogQuery, type CategoryGroup, groupByCategory, queryCatalog } from "./query.js";
 export { describeBound, describeSample, parseSampleUse } from "../manifest/sample.js";
 export { loadComponent, MANIFEST_FILE } from "../manifest/load.js";

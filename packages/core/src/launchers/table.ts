@@ -1,10 +1,9 @@
-import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Problem } from "../errors.js";
 import type { Launcher } from "../launcher.js";
 import type { RunSpec } from "../run/spec.js";
 import { checkCsv } from "./table/csv-check.js";
-import { checkModelFile, type ModelRecord, readModelRecord } from "./table/model-record.js";
+import { checkModelFile, isFile, type ModelRecord, readModelRecord } from "./table/model-record.js";
 import type { TableSummary, TableTask } from "./table/types.js";
 
 export { type CsvCheck, checkCsv } from "./table/csv-check.js";
@@ -37,17 +36,16 @@ export type TableResult = { readonly ok: true; readonly summary: TableSummary } 
  * against a model that will not load would only add noise to the one message.
  */
 export async function readTable(read: TableRead): Promise<TableResult> {
-  const problems: Problem[] = [];
   let record: ModelRecord | undefined;
   if (read.model) {
     const r = await readModelRecord(read.model, read.task);
-    if (r.problem || !r.record) return { ok: false, problems: [r.problem!] };
+    if ("problem" in r) return { ok: false, problems: [r.problem] };
     record = r.record;
     const file = await checkModelFile(read.model, record);
     if (file) return { ok: false, problems: [file] };
   }
   const file = await pickFile(read);
-  if ("problem" in file) return { ok: false, problems: [...problems, file.problem] };
+  if ("problem" in file) return { ok: false, problems: [file.problem] };
   const csv = await checkCsv(file.path, {
     task: read.task,
     ...(read.target ? { target: read.target } : {}),
@@ -55,14 +53,13 @@ export async function readTable(read: TableRead): Promise<TableResult> {
     ...(record ? { model: record } : {}),
     ...(read.clusters ? { clusters: read.clusters } : {}),
   });
-  if (!csv.ok) problems.push(csv.problem);
-  return csv.ok && problems.length === 0 ? { ok: true, summary: csv.summary } : { ok: false, problems };
+  return csv.ok ? { ok: true, summary: csv.summary } : { ok: false, problems: [csv.problem] };
 }
 
 async function pickFile({ dir, files }: TableRead): Promise<{ path: string } | { problem: Problem }> {
   for (const name of files) {
     const path = join(dir, name);
-    if ((await stat(path).catch(() => undefined))?.isFile()) return { path };
+    if (await isFile(path)) return { path };
   }
   const hint = `the data folder needs a ${files[0]}`;
   if (files.length === 1) return { problem: { path: join(dir, files[0]!), message: "does not exist", hint } };
@@ -117,7 +114,7 @@ export function tablePreflight(opts: TablePreflightOptions): NonNullable<Launche
     if (!r.ok) return r.problems;
     if (!opts.validation) return [];
     const path = join(dir, opts.validation);
-    if (!(await stat(path).catch(() => undefined))?.isFile()) return [];
+    if (!(await isFile(path))) return [];
     const val = await checkCsv(path, { task: opts.task, ...(r.summary.target ? { target: r.summary.target } : {}), model: { ...(r.summary.target ? { target: r.summary.target } : {}), features: r.summary.columns } });
     return val.ok ? [] : [val.problem];
   };

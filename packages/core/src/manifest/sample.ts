@@ -2,13 +2,7 @@ import { coerceParam } from "../params/coerce.js";
 import type { InputDef, ParamDef, ParamValue, SampleCheck } from "./types.js";
 
 /** `sample` as the schema admits it, before the checks that need the params and inputs. */
-export interface RawSample {
-  readonly metric: string;
-  readonly min?: number;
-  readonly max?: number;
-  readonly set?: Readonly<Record<string, unknown>>;
-  readonly uses?: Readonly<Record<string, string>>;
-}
+export type RawSample = Omit<SampleCheck, "set"> & { readonly set?: Readonly<Record<string, unknown>> };
 
 type At = (path: (string | number)[], message: string, hint?: string) => void;
 

@@ -11,11 +11,10 @@ davies_bouldin) and result.csv, the rows with a PREDICT column (the cluster,
 
 import os
 
-from .. import events
 from ..tables import read_table, pick_file
 from . import features, model_store, report
 from .args import Arg, parse_args
-from .session import Stopwatch, fit_or_refuse, plain_warnings, refusing_bad_input, require_sklearn
+from .session import Stopwatch, announce, fit_or_refuse, plain_warnings, refusing_bad_input, require_sklearn
 
 CLUSTER_ARGS = [
     Arg("standardize", "bool", False, "scale every numeric column to mean 0, variance 1 before clustering (upstream: never)"),
@@ -64,9 +63,7 @@ def cluster_main(component, build, args, clusters_param=None, argv=None):
     report.write_result(ns.output_path, result)
     report.write_rows(os.path.join(ns.output_path, "result.csv"), table.header, table.rows, ["PREDICT"], [[int(v) for v in labels]])
 
-    scalars = {k: v for k, v in result.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    events.metric(1, 1, **scalars)
-    events.summary(**scalars)
+    announce(result)
     shown = [f"{k} {result[k]:.4f}" for k in ("silhouette", "calinski_harabasz", "davies_bouldin") if result[k] is not None]
     print(f"{result['n_clusters']} clusters" + (f", {result['noise']} noise rows" if result["noise"] else "") + (f"; {', '.join(shown)}" if shown else ""), flush=True)
     return 0

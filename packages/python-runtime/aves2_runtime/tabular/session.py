@@ -6,6 +6,7 @@ import contextlib
 import time
 import warnings
 
+from .. import events
 from ..problems import Problem, exit_with
 
 
@@ -61,6 +62,14 @@ def plain_warnings():
         print(f"warning: {category.__name__}: {text}", flush=True)
 
     warnings.showwarning = show
+
+
+def announce(result):
+    """The run's events: result.json's numbers as one metric and as the summary (what `component run` shows and keeps)."""
+    scalars = {k: v for k, v in result.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    events.metric(1, 1, **scalars)
+    events.summary(**scalars)
+    return scalars
 
 
 class Stopwatch:

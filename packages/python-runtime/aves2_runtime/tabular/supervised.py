@@ -13,11 +13,10 @@ import os
 
 import numpy as np
 
-from .. import events
 from ..tables import is_missing, is_number, label_text, pick_file, read_table, sort_classes
 from . import features, model_store, report
 from .args import Arg, parse_args
-from .session import Stopwatch, fit_or_refuse, plain_warnings, refusing_bad_input, require_sklearn, warn_if_other_sklearn
+from .session import Stopwatch, announce, fit_or_refuse, plain_warnings, refusing_bad_input, require_sklearn, warn_if_other_sklearn
 
 TRAIN_ARGS = [
     Arg("target", "str", None, "the column to predict (default: the last column)"),
@@ -41,6 +40,7 @@ def train_main(task, component, build, args, argv=None):
         val = read_table(val_path, task, target=table.target, model=_columns_record(table)) if os.path.isfile(val_path) else None
 
     x, y = table.feature_matrix(), _targets(table, task)
+    classes = [str(c) for c in sort_classes(y)] if task == "classification" else None
     if val is not None:
         x_fit, y_fit, x_val, y_val = x, y, val.feature_matrix(), _targets(val, task)
         evaluated_on = {"file": "val.csv", "rows": len(val)}
@@ -58,11 +58,11 @@ def train_main(task, component, build, args, argv=None):
     print(f"fit: {type(estimator).__name__} on {len(y_fit)} rows in {fit_seconds:.2f}s", flush=True)
 
     result = {"component": component, "estimator": type(estimator).__name__, "params": _params(args, ns), "target": table.target}
-    train_metrics, _ = _score(pipeline, task, x_fit, y_fit, table)
+    train_metrics, _ = _score(pipeline, task, x_fit, y_fit, classes)
     result[f"train_{LABEL[task]}"] = train_metrics[LABEL[task]]
     cm = None
     if len(y_val):
-        val_metrics, cm = _score(pipeline, task, x_val, y_val, table)
+        val_metrics, cm = _score(pipeline, task, x_val, y_val, classes)
         result.update(val_metrics)
     result.update({"evaluated_on": evaluated_on, "fit_seconds": fit_seconds})
 
@@ -73,7 +73,7 @@ def train_main(task, component, build, args, argv=None):
         "params": _params(args, ns),
         "target": table.target,
         "features": features.describe(table.features, pipeline.named_steps["features"]),
-        **({"classes": [str(c) for c in sort_classes(y)]} if task == "classification" else {}),
+        **({"classes": classes} if classes else {}),
         "trained_on": {"file": "train.csv", "rows": len(y_fit)},
     }
     model_store.save(ns.output_path, pipeline, record)
@@ -84,7 +84,7 @@ def evaluate_main(task, component, argv=None):
     """Score a trained model on data_dir/val.csv (else test.csv)."""
     ns, record, table, pipeline = _with_model(task, f"{component}: evaluate a model on data_dir/val.csv", ["val.csv", "test.csv"], argv)
     print(f"model: {record.get('component')} ({record.get('estimator')}), target {record.get('target')!r}; data: {os.path.basename(table.path)} {len(table)} rows", flush=True)
-    metrics, cm = _score(pipeline, task, table.feature_matrix(), _targets(table, task), table, record)
+    metrics, cm = _score(pipeline, task, table.feature_matrix(), _targets(table, task), record.get("classes"))
     result = {"component": component, "model": _model_facts(record), "target": table.target, "file": os.path.basename(table.path), **metrics}
     return _write_results(ns.output_path, result, cm, task)
 
@@ -92,7 +92,6 @@ def evaluate_main(task, component, argv=None):
 def predict_main(task, component, argv=None):
     """Predict the rows of data_dir/test.csv (else val.csv, else train.csv): result.csv = the rows + PREDICT."""
     ns, record, table, pipeline = _with_model(task, f"{component}: predict data_dir/test.csv with a model", ["test.csv", "val.csv", "train.csv"], argv, target_optional=True)
-    path = table.path
     x = table.feature_matrix()
     predicted = pipeline.predict(x)
     extra_header, extra = ["PREDICT"], [[_label(v, task) for v in predicted]]
@@ -102,9 +101,9 @@ def predict_main(task, component, argv=None):
             extra_header.append(f"PROB_{c}")
             extra.append([round(float(p), 6) for p in proba[:, j]])
     report.write_rows(os.path.join(ns.output_path, "result.csv"), table.header, table.rows, extra_header, extra)
-    print(f"predicted {len(table)} rows of {os.path.basename(path)} with {record.get('component')} ({record.get('estimator')})", flush=True)
+    print(f"predicted {len(table)} rows of {os.path.basename(table.path)} with {record.get('component')} ({record.get('estimator')})", flush=True)
 
-    result = {"component": component, "model": _model_facts(record), "file": os.path.basename(path), "rows": len(table)}
+    result = {"component": component, "model": _model_facts(record), "file": os.path.basename(table.path), "rows": len(table)}
     if table.target is not None:
         # rows whose target is known are scored too, so a predict run doubles as a check
         truth = table.column_values(table.target)
@@ -117,7 +116,7 @@ def predict_main(task, component, argv=None):
             result.update({k: v for k, v in scored.items() if k != "rows" and not isinstance(v, (list, dict))})
             result["scored_rows"] = len(known)
     report.write_result(ns.output_path, result)
-    _announce(result, task, headline=("rows",))
+    _announce(result, ("rows", "accuracy") if task == "classification" else ("rows", "rmse"))
     return 0
 
 
@@ -170,11 +169,11 @@ def _evaluated(on):
     return "no val.csv and no holdout (val_split 0): training metrics only"
 
 
-def _score(pipeline, task, x, y, table, record=None):
+def _score(pipeline, task, x, y, classes):
+    """Metrics of the pipeline's predictions of ``x`` against ``y``; ``classes``: the training's, in order."""
     predicted = pipeline.predict(x)
     if task == "regression":
         return report.regression(y, predicted), None
-    classes = record["classes"] if record else [str(c) for c in sort_classes(table.labels())]
     # rows may hold labels training never saw: they count as misses, and as classes of the matrix
     classes = classes + [c for c in sort_classes([str(v) for v in y]) if c not in classes]
     scores, score_classes = None, None
@@ -202,19 +201,13 @@ def _write_results(folder, result, cm, task):
     report.write_result(folder, result)
     if cm is not None:
         report.write_confusion(folder, cm, result["classes"])
-    _announce(result, task)
+    _announce(result, ("accuracy", "f1_score", "roc_auc") if task == "classification" else ("rmse", "mae", "r2"))
     return 0
 
 
-def _announce(result, task, headline=None):
-    scalars = {k: v for k, v in result.items() if isinstance(v, (int, float)) and not isinstance(v, bool) and v is not None}
-    events.metric(1, 1, **scalars)
-    events.summary(**scalars)
-    keys = headline or (("accuracy", "f1_score", "roc_auc") if task == "classification" else ("rmse", "mae", "r2"))
-    shown = [f"{k} {scalars[k]:.4f}" if isinstance(scalars[k], float) else f"{k} {scalars[k]}" for k in keys if k in scalars]
-    if task == "classification" and "accuracy" in scalars and "accuracy" not in keys:
-        shown.append(f"accuracy {scalars['accuracy']:.4f}")
-    if task == "regression" and "rmse" in scalars and "rmse" not in keys:
-        shown.append(f"rmse {scalars['rmse']:.4f}")
+def _announce(result, headline):
+    """The run's events, and one line of the ``headline`` metrics for the log."""
+    scalars = announce(result)
+    shown = [f"{k} {scalars[k]:.4f}" if isinstance(scalars[k], float) else f"{k} {scalars[k]}" for k in headline if k in scalars]
     if shown:
         print(", ".join(shown), flush=True)

@@ -30,8 +30,8 @@ const READERS: Record<TableTask, string> = {
   clustering: "a clustering model has no evaluate or predict component",
 };
 
-/** A model folder's record. Absent or unreadable: no record. Of another task: the record and that problem. */
-export async function readModelRecord(folder: string, task: TableTask): Promise<{ record?: ModelRecord; problem?: Problem }> {
+/** A model folder's record of this task, or the problem with it (absent, not ours, of another task). */
+export async function readModelRecord(folder: string, task: TableTask): Promise<{ record: ModelRecord } | { problem: Problem }> {
   const path = join(folder, MODEL_RECORD_FILE);
   if (!(await isFile(path))) {
     return {
@@ -48,7 +48,6 @@ export async function readModelRecord(folder: string, task: TableTask): Promise<
   }
   if (parsed.task === task) return { record: parsed };
   return {
-    record: parsed,
     problem: { path: folder, message: `holds a ${parsed.task} model (trained by ${parsed.component ?? "an unknown component"}), not a ${task} model`, hint: READERS[parsed.task] },
   };
 }
@@ -102,6 +101,6 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest("hex");
 }
 
-async function isFile(path: string): Promise<boolean> {
+export async function isFile(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined))?.isFile() ?? false;
 }
