@@ -1,9 +1,10 @@
 import { writeFileSync } from "node:fs";
-import { crc32, gzipSync } from "node:zlib";
+import { crc32, deflateRawSync, gzipSync } from "node:zlib";
 
 /**
  * Archives built byte by byte, so tests can make the ones no well-behaved
- * tool would write: entries named `../x` or `/etc/x`, links pointing outside.
+ * tool would write: entries named `../x` or `/etc/x`, links pointing outside,
+ * zip headers that understate an entry's size.
  */
 export interface ArchiveEntry {
   readonly name: string;
@@ -12,6 +13,8 @@ export interface ArchiveEntry {
   /** For links: where they point. */
   readonly target?: string;
   readonly mode?: number;
+  /** Zip only: the uncompressed size the headers declare, when it should lie. */
+  readonly declaredSize?: number;
 }
 
 function octal(n: number, width: number): string {
@@ -44,26 +47,31 @@ export function tarBytes(entries: readonly ArchiveEntry[], opts: { gzip?: boolea
   return opts.gzip ? gzipSync(tar) : tar;
 }
 
-export function zipBytes(entries: readonly ArchiveEntry[]): Buffer {
+/** `deflate`: compress file contents (method 8), so a few bytes of zip can inflate to many megabytes. */
+export function zipBytes(entries: readonly ArchiveEntry[], opts: { deflate?: boolean } = {}): Buffer {
   const locals: Buffer[] = [];
   const central: Buffer[] = [];
   let offset = 0;
   for (const e of entries) {
     const type = e.type ?? "file";
     const name = Buffer.from(type === "dir" && !e.name.endsWith("/") ? `${e.name}/` : e.name, "utf8");
-    const data = type === "symlink" ? Buffer.from(e.target ?? "") : type === "file" ? Buffer.from(e.content ?? "") : Buffer.alloc(0);
+    const raw = type === "symlink" ? Buffer.from(e.target ?? "") : type === "file" ? Buffer.from(e.content ?? "") : Buffer.alloc(0);
+    const deflate = Boolean(opts.deflate) && type === "file";
+    const data = deflate ? deflateRawSync(raw, { level: 9 }) : raw;
+    const size = e.declaredSize ?? raw.length;
+    const method = deflate ? 8 : 0;
     const mode = type === "symlink" ? 0o120777 : type === "dir" ? 0o040755 : 0o100000 | (e.mode ?? 0o644);
-    const crc = crc32(data);
+    const crc = crc32(raw);
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
     local.writeUInt16LE(0x0800, 6);
-    local.writeUInt16LE(0, 8);
+    local.writeUInt16LE(method, 8);
     local.writeUInt16LE(0, 10);
     local.writeUInt16LE(0x21, 12);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
+    local.writeUInt32LE(size, 22);
     local.writeUInt16LE(name.length, 26);
     local.writeUInt16LE(0, 28);
     const cd = Buffer.alloc(46);
@@ -71,12 +79,12 @@ export function zipBytes(entries: readonly ArchiveEntry[]): Buffer {
     cd.writeUInt16LE((3 << 8) | 30, 4);
     cd.writeUInt16LE(20, 6);
     cd.writeUInt16LE(0x0800, 8);
-    cd.writeUInt16LE(0, 10);
+    cd.writeUInt16LE(method, 10);
     cd.writeUInt16LE(0, 12);
     cd.writeUInt16LE(0x21, 14);
     cd.writeUInt32LE(crc, 16);
     cd.writeUInt32LE(data.length, 20);
-    cd.writeUInt32LE(data.length, 24);
+    cd.writeUInt32LE(size, 24);
     cd.writeUInt16LE(name.length, 28);
     cd.writeUInt32LE((mode << 16) >>> 0, 38);
     cd.writeUInt32LE(offset, 42);
@@ -95,7 +103,7 @@ export function zipBytes(entries: readonly ArchiveEntry[]): Buffer {
 }
 
 /** Writes an archive of these entries; the format follows the file's name (.zip, .tar, .tar.gz, .tgz). */
-export function writeArchive(file: string, entries: readonly ArchiveEntry[]): string {
-  writeFileSync(file, /\.zip$/i.test(file) ? zipBytes(entries) : tarBytes(entries, { gzip: /\.(tgz|tar\.gz)$/i.test(file) }));
+export function writeArchive(file: string, entries: readonly ArchiveEntry[], opts: { deflate?: boolean } = {}): string {
+  writeFileSync(file, /\.zip$/i.test(file) ? zipBytes(entries, opts) : tarBytes(entries, { gzip: /\.(tgz|tar\.gz)$/i.test(file) }));
   return file;
 }

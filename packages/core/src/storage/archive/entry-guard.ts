@@ -2,29 +2,38 @@ import { lstat, mkdir, readdir, realpath, rm } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
 import { UserError } from "../../errors.js";
 import { isInside, unsafeRelative } from "../relative-path.js";
+import { caseFold } from "./case-probe.js";
+
+const INSIDE_HINT = "archives may only hold files, folders and links that stay inside the folder they are unpacked into";
 
 /**
  * Keeps an archive's entries inside the folder it is unpacked into: every
  * name is checked before anything is written for it, nothing is written
  * through a symbolic link the archive made, links may only point inside, and
- * once all is written every link is resolved again to be sure.
+ * once all is written every link is resolved again to be sure. On a file
+ * system that ignores case, two names that differ only in case would be one
+ * file (the second silently overwriting the first, or written through a link
+ * spelled differently), so they are refused there.
  */
 export class EntryGuard {
   private readonly links = new Set<string>();
   private readonly files = new Set<string>();
   private readonly dirs = new Set<string>();
+  /** Case-folded path → the spelling first seen, for every path and parent path of the archive's names. */
+  private readonly spellings = new Map<string, string>();
 
   constructor(
     readonly root: string,
     /** How errors name the archive. */
     readonly label: string,
-    private readonly what?: string,
+    readonly what?: string,
+    private readonly opts: { caseInsensitive?: boolean } = {},
   ) {}
 
-  reject(entry: string, why: string): never {
+  reject(entry: string, why: string, hint = INSIDE_HINT): never {
     throw UserError.of(`archive ${this.label}: entry "${entry}" ${why}; nothing was unpacked`, {
       ...(this.what ? { path: this.what } : {}),
-      hint: "archives may only hold files, folders and links that stay inside the folder they are unpacked into",
+      hint,
     });
   }
 
@@ -41,7 +50,24 @@ export class EntryGuard {
       if (this.links.has(p)) this.reject(raw, `would be written through the symbolic link "${p}"`);
       if (this.files.has(p)) this.reject(raw, `would be written under the file "${p}"`);
     }
+    if (this.opts.caseInsensitive) this.sameSpelling(raw, parts);
     return rel;
+  }
+
+  /** Each path of the name (its parents too: a folder `A` and a link `a` are one on disk) must be spelled as the first time. */
+  private sameSpelling(raw: string, parts: readonly string[]): void {
+    for (let i = 1; i <= parts.length; i++) {
+      const p = parts.slice(0, i).join("/");
+      const seen = this.spellings.get(caseFold(p));
+      if (seen === undefined) this.spellings.set(caseFold(p), p);
+      else if (seen !== p) {
+        this.reject(
+          raw,
+          `has the same name as "${seen}" when case is ignored, and ${this.root} is on a file system that ignores case`,
+          "rename one of them in the archive, or unpack it on a case-sensitive file system",
+        );
+      }
+    }
   }
 
   /** Absolute destination of a checked name, with its parent folders made. */
