@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { context } from "../context.js";
 import { json } from "../output/format.js";
 import { green, red } from "../output/style.js";
@@ -8,6 +8,7 @@ import { table } from "../output/table.js";
 interface PublishOpts {
   to?: string;
   registry?: string;
+  access?: string;
   dryRun?: boolean;
   build: boolean;
   json?: boolean;
@@ -18,15 +19,24 @@ export function publishCommand(): Command {
     .description("publish components to an npm registry and (with --to) to object storage; by default every component whose version is not published yet")
     .argument("[names...]", "components to publish (default: all whose version is new)")
     .option("--to <s3-uri>", "also upload to this catalog in object storage: s3://bucket (→ s3://bucket/components/) or s3://bucket/prefix/ (default: $AVES2_PUBLISH_TO)")
-    .option("--registry <url>", "npm registry (default: npm's own config: npm_config_registry, .npmrc)")
+    .option("--registry <url>", "npm registry (default: npm's own config: @aves2-components:registry, npm_config_registry, .npmrc)")
+    .addOption(
+      new Option("--access <level>", "who may install it (default: package.json publishConfig.access, .npmrc access, else public: npm would make scoped packages restricted)").choices([
+        "public",
+        "restricted",
+      ]),
+    )
     .option("--dry-run", "say what would be published, publish nothing")
     .option("--no-build", "do not build the components first")
     .option("--json", "print JSON")
     .addHelpText(
       "after",
       `
-The registry and its token come from the usual npm places (npm_config_registry,
-.npmrc with //host/:_authToken=...). A published version is never overwritten;
+The registry and its credentials come from the usual npm places
+(@aves2-components:registry or npm_config_registry, .npmrc with
+//host/:_authToken=..., //host/:_auth=... or //host/:username + :_password).
+Credentials only go to the registry they are stored for: a tarball on
+another host gets none. A published version is never overwritten;
 a publish that failed half-way (registry done, storage not) is finished by
 running it again.
 
@@ -47,7 +57,7 @@ Examples:
       const to = opts.to ?? process.env.AVES2_PUBLISH_TO;
       const registry = new core.NpmRegistry(core.registryConfig({ root: ctx.root, scope: core.COMPONENT_SCOPE, ...(opts.registry ? { flag: opts.registry } : {}) }));
       const storage = to ? new core.S3Catalog(to, core.s3Settings(ctx.config.s3)).bundleStore() : undefined;
-      const results = await core.publishComponents(components, { registry, ...(storage ? { storage } : {}), libs: ctx.libs, dryRun: Boolean(opts.dryRun), onlyNew: names.length === 0 });
+      const results = await core.publishComponents(components, { registry, ...(storage ? { storage } : {}), libs: ctx.libs, dryRun: Boolean(opts.dryRun), onlyNew: names.length === 0, ...(opts.access ? { access: opts.access } : {}) });
       if (opts.json) process.stdout.write(json(results));
       else {
         const cell = (s?: string) => (s === "published" ? green(s) : s === "failed" ? red(s) : (s ?? "-"));

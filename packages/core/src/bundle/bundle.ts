@@ -38,6 +38,8 @@ export interface Bundle {
   /** sha1 hex, as npm's dist.shasum. */
   readonly shasum: string;
   readonly manifest: Record<string, unknown> & { name: string; version: string };
+  /** The component's package.json `publishConfig.access`, and that file (npm's place to make a package public or restricted). */
+  readonly access?: { readonly value: string; readonly source: string };
 }
 
 export function packageName(component: string): string {
@@ -72,7 +74,8 @@ export function bundleInfo(c: Component): BundleInfo {
  * job's source_code) and packs it as an npm tarball with fixed timestamps.
  */
 export async function buildBundle(c: Component, libs: readonly string[]): Promise<Bundle> {
-  const pkg = JSON.parse(readFileSync(join(c.dir, "package.json"), "utf8")) as { files?: string[]; license?: string };
+  const pkgFile = join(c.dir, "package.json");
+  const pkg = JSON.parse(readFileSync(pkgFile, "utf8")) as { files?: string[]; license?: string; publishConfig?: { access?: unknown } };
   const info = bundleInfo(c);
   const dir = join(tmpdir(), `aves2-bundle-${c.name}-${c.version}-${process.pid}-${Date.now()}`);
   const root = join(dir, "package");
@@ -106,6 +109,7 @@ export async function buildBundle(c: Component, libs: readonly string[]): Promis
     integrity: `sha512-${createHash("sha512").update(tarball).digest("base64")}`,
     shasum: createHash("sha1").update(tarball).digest("hex"),
     manifest,
+    ...(typeof pkg.publishConfig?.access === "string" ? { access: { value: pkg.publishConfig.access, source: `${pkgFile} publishConfig.access` } } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { matchesDigest, type Bundle, buildBundle, packageName, removeBundle } from "../bundle/bundle.js";
 import { UserError } from "../errors.js";
 import type { Component } from "../manifest/types.js";
+import { type PublishAccess, parseAccess, publishAccess } from "../registry/access.js";
 import type { NpmRegistry } from "../registry/npm-registry.js";
 
 /** Where a version's bundle also goes besides the registry (object storage). */
@@ -21,8 +22,19 @@ export interface PublishResult {
   readonly registry: StepState;
   readonly storage?: StepState;
   readonly integrity: string;
+  /** How the registry was (or would be) told to share it. */
+  readonly access?: PublishAccess;
   /** What went wrong, and how to finish. */
   readonly error?: string;
+}
+
+export interface PublishOptions {
+  readonly registry: NpmRegistry;
+  readonly storage?: BundleStore;
+  readonly dryRun: boolean;
+  readonly onlyNew: boolean;
+  /** `--access public|restricted`; else package.json publishConfig.access, .npmrc `access`, or public for scoped names. */
+  readonly access?: string;
 }
 
 /**
@@ -33,8 +45,10 @@ export interface PublishResult {
  */
 export async function publishComponents(
   components: readonly Component[],
-  opts: { registry: NpmRegistry; storage?: BundleStore; libs: readonly string[]; dryRun: boolean; onlyNew: boolean },
+  opts: PublishOptions & { libs: readonly string[] },
 ): Promise<PublishResult[]> {
+  // a wrong --access is reported before anything is built
+  if (opts.access !== undefined) parseAccess(opts.access, "--access");
   const results: PublishResult[] = [];
   for (const c of components) {
     const bundle = await buildBundle(c, opts.libs);
@@ -47,8 +61,10 @@ export async function publishComponents(
   return results;
 }
 
-async function publishOne(c: Component, bundle: Bundle, opts: { registry: NpmRegistry; storage?: BundleStore; dryRun: boolean; onlyNew: boolean }): Promise<PublishResult> {
+async function publishOne(c: Component, bundle: Bundle, opts: PublishOptions): Promise<PublishResult> {
+  const access = publishAccess(bundle.manifest.name, { flag: opts.access, publishConfig: bundle.access, npmrc: opts.registry.access });
   const base = { name: c.name, version: c.version, integrity: bundle.integrity };
+  const shared = access ? { access } : {};
   const onRegistry = (await opts.registry.packument(packageName(c.name)))?.versions[c.version];
   const inStorage = opts.storage ? await opts.storage.has(c.name, c.version) : undefined;
   const sameBytes = onRegistry ? matchesDigest(bundle.tarball, onRegistry.dist) : false;
@@ -69,26 +85,29 @@ async function publishOne(c: Component, bundle: Bundle, opts: { registry: NpmReg
     throw UserError.of(`${c.name}@${c.version} is already in ${opts.storage!.label} with different content`, { hint: "bump the version" });
   }
   if (opts.dryRun) {
-    return { ...base, registry: onRegistry ? "present" : "would publish", ...(opts.storage ? { storage: inStorage ? "present" : "would publish" } : {}) };
+    return { ...base, ...(onRegistry ? { registry: "present" } : { registry: "would publish", ...shared }), ...(opts.storage ? { storage: inStorage ? "present" : "would publish" } : {}) };
   }
 
   let registry: StepState = "present";
+  let published = {};
   if (!onRegistry) {
     // the registry's version document (not the tarball) records where the code lives in storage
     const manifest = opts.storage ? { ...bundle.manifest, aves2: { ...(bundle.manifest.aves2 as object), code: opts.storage.codeUri(c.name, c.version) } } : bundle.manifest;
-    await opts.registry.publish(manifest, bundle.tarball, { integrity: bundle.integrity, shasum: bundle.shasum });
+    await opts.registry.publish(manifest, bundle.tarball, { integrity: bundle.integrity, shasum: bundle.shasum }, access);
     registry = "published";
+    published = shared;
   }
-  if (!opts.storage) return { ...base, registry };
-  if (inStorage) return { ...base, registry, storage: "present" };
+  if (!opts.storage) return { ...base, registry, ...published };
+  if (inStorage) return { ...base, registry, ...published, storage: "present" };
   try {
     await opts.storage.upload(bundle);
-    return { ...base, registry, storage: "published" };
+    return { ...base, registry, ...published, storage: "published" };
   } catch (e) {
     const why = e instanceof UserError ? e.problems.map((p) => p.message).join("; ") : (e as Error).message;
     return {
       ...base,
       registry,
+      ...published,
       storage: "failed",
       error: `published to the registry, but the upload to ${opts.storage.label} failed: ${why}. Run \`component publish ${c.name}\` again to finish`,
     };

@@ -1,4 +1,6 @@
 import { UserError } from "../errors.js";
+import type { PublishAccess } from "./access.js";
+import { credentialFor, nerfDart, type RegistryCredential, scrub } from "./auth.js";
 import type { RegistryConfig } from "./npm-config.js";
 
 /** The parts of a registry's package document we use. */
@@ -23,7 +25,16 @@ function pathOf(name: string): string {
   return name.startsWith("@") ? `@${encodeURIComponent(name.slice(1))}` : encodeURIComponent(name);
 }
 
-/** A registry client over fetch; every failure becomes a UserError that names the registry. */
+/** Redirects followed for one request, each with the credential for where it leads (if any). */
+const MAX_REDIRECTS = 5;
+
+/**
+ * A registry client over fetch; every failure becomes a UserError that names
+ * the registry. Each request carries the credential .npmrc has for its URL —
+ * the registry's only on the registry's own origin — and redirects are
+ * followed here, not by fetch, so that a hop to another host is judged the
+ * same way. No secret reaches an error message.
+ */
 export class NpmRegistry {
   constructor(private readonly config: RegistryConfig) {}
 
@@ -31,16 +42,51 @@ export class NpmRegistry {
     return this.config.url;
   }
 
+  /** `access` from .npmrc, for publishing. */
+  get access(): RegistryConfig["access"] {
+    return this.config.access;
+  }
+
+  private credential(url: string): RegistryCredential | undefined {
+    return credentialFor(url, this.config.url, this.config.credentials);
+  }
+
+  /** A UserError whose text is scrubbed of every secret the config holds. */
+  private error(message: string, extra: { path?: string; hint?: string } = {}): UserError {
+    const clean = (t: string) => scrub(t, this.config.credentials.values());
+    return UserError.of(clean(message), { ...(extra.path ? { path: clean(extra.path) } : {}), ...(extra.hint ? { hint: clean(extra.hint) } : {}) });
+  }
+
   private async request(path: string, init: RequestInit = {}, what = "reach"): Promise<Response> {
+    let url = new URL(path, this.config.url);
+    for (let hop = 0; ; hop++) {
+      const res = await this.send(url, init, what);
+      const location = res.headers.get("location");
+      const follow = res.status >= 300 && res.status < 400 && location && (init.method ?? "GET") === "GET";
+      if (!follow) return res;
+      if (hop >= MAX_REDIRECTS) throw this.error(`the registry ${this.config.url} redirected more than ${MAX_REDIRECTS} times for ${url.href}`);
+      await res.body?.cancel();
+      url = new URL(location, url);
+    }
+  }
+
+  private async send(url: URL, init: RequestInit, what: string): Promise<Response> {
     const headers: Record<string, string> = { accept: "application/json", ...(init.headers as Record<string, string>) };
-    if (this.config.token) headers.authorization = `Bearer ${this.config.token}`;
+    const cred = this.credential(url.href);
+    if (cred) headers.authorization = cred.header;
+    else if (this.config.alwaysAuth && url.origin === new URL(this.config.url).origin) {
+      throw this.error(`always-auth is set for the registry ${this.config.url}, but .npmrc has no credentials for it`, {
+        hint: `add ${nerfDart(this.config.url)}:_authToken=... (or :_auth=...) to .npmrc, or run \`npm login --registry ${this.config.url}\``,
+      });
+    }
     try {
-      return await fetch(new URL(path, this.config.url), { ...init, headers, signal: AbortSignal.timeout(60_000) });
+      return await fetch(url, { ...init, headers, redirect: "manual", signal: AbortSignal.timeout(60_000) });
     } catch (e) {
       const c = (e as { cause?: { code?: string; message?: string } }).cause;
       // fetch refuses "unsafe" ports (1, 9, 22, ...) before connecting, saying only "bad port"
-      const cause = c?.message === "bad port" ? `fetch refuses port ${new URL(this.config.url).port}; use another` : (c?.code ?? c?.message ?? ((e as Error).name || "network error"));
-      throw UserError.of(`cannot ${what} the registry ${this.config.url} (${cause})`, {
+      const cause = c?.message === "bad port" ? `fetch refuses port ${url.port}; use another` : (c?.code ?? c?.message ?? ((e as Error).name || "network error"));
+      const where = url.origin === new URL(this.config.url).origin ? `the registry ${this.config.url}` : `${url.origin} (for the registry ${this.config.url})`;
+      throw this.error(`cannot ${what} ${where} (${cause})`, {
         hint: `is it running? The registry comes from ${this.config.source}`,
       });
     }
@@ -55,13 +101,18 @@ export class NpmRegistry {
       // not JSON: the status says enough
     }
     if (res.status === 401 || res.status === 403) {
-      throw UserError.of(`the registry ${this.config.url} refused to ${action} (${res.status}${detail ? `: ${detail}` : ""})`, {
-        hint: this.config.token
-          ? "the token in .npmrc is wrong or lacks the rights to publish"
-          : `no token for this registry: run \`npm login --registry ${this.config.url}\` or add //host/:_authToken to .npmrc`,
+      const at = new URL(res.url || this.config.url);
+      const cred = this.credential(at.href);
+      const elsewhere = at.origin !== new URL(this.config.url).origin;
+      throw this.error(`${elsewhere ? at.origin : `the registry ${this.config.url}`} refused to ${action} (${res.status}${detail ? `: ${detail}` : ""})`, {
+        hint: cred
+          ? `the ${cred.kind === "token" ? "token" : "user and password"} for ${cred.key} in ${cred.source} is wrong, expired, or lacks the rights to ${action.split(" ")[0]}`
+          : elsewhere
+            ? `it is not the registry's host, so the registry's credentials are not sent there; if it needs some, add //${at.host}/:_authToken=... to .npmrc`
+            : `no token for this registry: run \`npm login --registry ${this.config.url}\` or add ${nerfDart(this.config.url)}:_authToken=... to .npmrc`,
       });
     }
-    throw UserError.of(`the registry ${this.config.url} could not ${action}: ${res.status} ${res.statusText}${detail ? ` (${detail})` : ""}`);
+    throw this.error(`the registry ${this.config.url} could not ${action}: ${res.status} ${res.statusText}${detail ? ` (${detail})` : ""}`);
   }
 
   /** The package document, or undefined when the registry has no such package. */
@@ -72,7 +123,7 @@ export class NpmRegistry {
     try {
       return (await res.json()) as Packument;
     } catch {
-      throw UserError.of(`the registry ${this.config.url} answered for ${name} with something that is not JSON`);
+      throw this.error(`the registry ${this.config.url} answered for ${name} with something that is not JSON`);
     }
   }
 
@@ -82,8 +133,12 @@ export class NpmRegistry {
     return Buffer.from(await res.arrayBuffer());
   }
 
-  /** Publishes one version (the npm publish document: the manifest plus the tarball as an attachment). */
-  async publish(manifest: Record<string, unknown> & { name: string; version: string }, tarball: Buffer, dist: { integrity: string; shasum: string }): Promise<void> {
+  /**
+   * Publishes one version (the npm publish document: the manifest plus the
+   * tarball as an attachment, and `access`, which npm's registry reads to
+   * make a scoped package public or restricted).
+   */
+  async publish(manifest: Record<string, unknown> & { name: string; version: string }, tarball: Buffer, dist: { integrity: string; shasum: string }, access?: PublishAccess): Promise<void> {
     const file = `${manifest.name.replace(/^@[^/]+\//, "")}-${manifest.version}.tgz`;
     const tarballUrl = new URL(`${pathOf(manifest.name)}/-/${file}`, this.config.url).href;
     const body = {
@@ -92,10 +147,11 @@ export class NpmRegistry {
       description: manifest.description,
       "dist-tags": { latest: manifest.version },
       versions: { [manifest.version]: { ...manifest, _id: `${manifest.name}@${manifest.version}`, dist: { ...dist, tarball: tarballUrl } } },
+      ...(access ? { access } : {}),
       _attachments: { [file]: { content_type: "application/octet-stream", data: tarball.toString("base64"), length: tarball.length } },
     };
     const res = await this.request(pathOf(manifest.name), { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }, "publish to");
-    if (res.status === 409) throw UserError.of(`${manifest.name}@${manifest.version} is already published on ${this.config.url}`, { hint: "bump the version (pnpm changeset, pnpm version-packages)" });
+    if (res.status === 409) throw this.error(`${manifest.name}@${manifest.version} is already published on ${this.config.url}`, { hint: "bump the version (pnpm changeset, pnpm version-packages)" });
     if (!res.ok) return this.fail(res, `publish ${manifest.name}@${manifest.version}`);
   }
 
