@@ -1,12 +1,11 @@
-import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { tempDir } from "@aves2/testkit";
-import { describe, expect, it } from "vitest";
+import { freePort, startContainerCredentialsServer, startInstanceMetadataServer, startSilentServer, startStsWebIdentityServer, tempDir } from "@aves2/testkit";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
 import { resolveS3Config, s3Settings } from "../../src/config/s3-config.js";
-import { BackgroundMd5, compositeEtag, FileMd5, type FileRange, FrontierHasher, inferPartSize, matchesObject, type Md5Sink, OrderedHasher, StreamHasher } from "../../src/storage/checksum.js";
 import { findCredentials } from "../../src/storage/s3/credentials.js";
+import { UserError } from "../../src/errors.js";
 import { explainS3Error } from "../../src/storage/s3/errors.js";
 
 /** A HOME with no AWS or AVES2 files, so nothing on this machine leaks into a test. */
@@ -88,10 +87,187 @@ describe("S3 credentials: environment, shared files and profiles, aves2.cfg", ()
     expect(await (await findCredentials(settings, home({ ".aves2/aves2.cfg": CFG }))).provider()).toMatchObject({ accessKeyId: "CFGKEY" });
   });
 
-  it("says how to give them when there are none", async () => {
-    await expect(findCredentials(settings, home())).rejects.toThrow(
-      /no S3 credentials found for http:\/\/127\.0\.0\.1:4568 \(set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile in ~\/\.aws\/credentials \(AWS_PROFILE\), or S3AccessKeyId/,
+  it("says how to give them when there are none, quickly", async () => {
+    // nothing in the environment the SDK's chain reads either, and no instance metadata to ask
+    const env = sdkEnv({ AWS_EC2_METADATA_DISABLED: "true" });
+    const started = Date.now();
+    const e = await findCredentials(settings, env).catch((x: unknown) => x);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(e).toBeInstanceOf(UserError);
+    expect((e as Error).message).toMatch(
+      /^no S3 credentials found for http:\/\/127\.0\.0\.1:4568 \(set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile in ~\/\.aws\/credentials \(AWS_PROFILE\), or S3AccessKeyId/,
     );
+    expect((e as Error).message).toMatch(/web identity token \(AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN.*container credentials \(AWS_CONTAINER_CREDENTIALS_FULL_URI.*EC2 instance metadata\)$/);
+    expect((e as Error).message).not.toMatch(/\n\s+at /);
+  });
+});
+
+/**
+ * The SDK's own chain reads the process environment, not the one passed in:
+ * each test here gives the process a temp HOME, temp shared files and none of
+ * this machine's AWS variables, then only what the test sets.
+ */
+const SDK_VARS = [
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AWS_PROFILE",
+  "AWS_REGION",
+  "AWS_DEFAULT_REGION",
+  "AWS_ENDPOINT_URL",
+  "AWS_ENDPOINT_URL_STS",
+  "AWS_WEB_IDENTITY_TOKEN_FILE",
+  "AWS_ROLE_ARN",
+  "AWS_ROLE_SESSION_NAME",
+  "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+  "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+  "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+  "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+  "AWS_EC2_METADATA_DISABLED",
+  "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+  "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+  "AWS_EC2_METADATA_V1_DISABLED",
+  "AVES2_CLIENT_CONFIG",
+];
+function sdkEnv(vars: Record<string, string> = {}, files: Record<string, string> = {}): NodeJS.ProcessEnv {
+  for (const n of SDK_VARS) vi.stubEnv(n, undefined);
+  for (const [k, v] of Object.entries({ ...home(files), ...vars })) vi.stubEnv(k, v);
+  return process.env;
+}
+
+describe("S3 credentials: the rest of the AWS SDK's chain (web identity, containers, instance metadata)", () => {
+  const settings = { region: "us-east-1", pathStyle: true, endpoint: "http://127.0.0.1:4568" };
+  const stops: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    await Promise.all(stops.splice(0).map((s) => s()));
+  });
+
+  it("takes container credentials (ECS task role, EKS Pod Identity) from AWS_CONTAINER_CREDENTIALS_FULL_URI", async () => {
+    const ecs = await startContainerCredentialsServer({ authorization: "pod-identity-token" });
+    stops.push(ecs.stop);
+    const env = sdkEnv({ AWS_CONTAINER_CREDENTIALS_FULL_URI: ecs.fullUri, AWS_CONTAINER_AUTHORIZATION_TOKEN: "pod-identity-token", AWS_EC2_METADATA_DISABLED: "true" });
+    const c = await findCredentials(settings, env);
+    expect(c.source).toBe("container credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI)");
+    const creds = await c.provider();
+    expect(creds).toEqual({ accessKeyId: "ASIACONTAINER1", secretAccessKey: "secret-asiacontainer-1", sessionToken: "token-asiacontainer-1", expiration: ecs.issued[0]!.expiration });
+    expect(ecs.authorizations).toEqual(["pod-identity-token"]);
+    // good for an hour: asked once
+    expect(await c.provider()).toBe(creds);
+    expect(ecs.issued).toHaveLength(1);
+  });
+
+  it("refreshes credentials a minute before they expire", async () => {
+    const ecs = await startContainerCredentialsServer({ lifetimeMs: 30_000 });
+    stops.push(ecs.stop);
+    const c = await findCredentials(settings, sdkEnv({ AWS_CONTAINER_CREDENTIALS_FULL_URI: ecs.fullUri }));
+    expect((await c.provider()).accessKeyId).toBe("ASIACONTAINER1");
+    expect((await c.provider()).accessKeyId).toBe("ASIACONTAINER2");
+    expect(ecs.issued).toHaveLength(2);
+  });
+
+  it("takes EC2 instance metadata (IMDSv2, with a token)", async () => {
+    const imds = await startInstanceMetadataServer();
+    stops.push(imds.stop);
+    const c = await findCredentials(settings, sdkEnv({ AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.endpoint }));
+    expect(c.source).toBe("EC2 instance metadata");
+    expect(await c.provider()).toEqual({ accessKeyId: "ASIAINSTANCE1", secretAccessKey: "secret-asiainstance-1", sessionToken: "token-asiainstance-1", expiration: imds.issued[0]!.expiration });
+    expect(imds.seen).toEqual([
+      "PUT /latest/api/token",
+      "GET /latest/meta-data/iam/security-credentials/",
+      `GET /latest/meta-data/iam/security-credentials/${imds.role}`,
+    ]);
+  });
+
+  it("takes a web identity token (EKS IRSA) and trades it at STS for the role's credentials", async () => {
+    const sts = await startStsWebIdentityServer();
+    stops.push(sts.stop);
+    const tokenFile = join(tempDir("aves2-irsa-"), "token");
+    writeFileSync(tokenFile, "eyJ.service-account.token");
+    const role = "arn:aws:iam::111122223333:role/aves2-runner";
+    const env = sdkEnv({ AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: role, AWS_ENDPOINT_URL_STS: sts.endpoint, AWS_REGION: "us-east-1", AWS_EC2_METADATA_DISABLED: "true" });
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on("warning", onWarning);
+    const c = await findCredentials(settings, env).finally(() => process.off("warning", onWarning));
+    expect(warnings).toEqual([]); // no "node >=22" notice from the STS client
+    expect(c.source).toBe(`web identity token (AWS_WEB_IDENTITY_TOKEN_FILE, role ${role})`);
+    expect(await c.provider()).toEqual({ accessKeyId: "ASIAWEBIDENTITY1", secretAccessKey: "secret-asiawebidentity-1", sessionToken: "token-asiawebidentity-1", expiration: sts.issued[0]!.expiration });
+    expect(sts.calls).toEqual([expect.objectContaining({ RoleArn: role, WebIdentityToken: "eyJ.service-account.token" })]);
+  });
+
+  it("runs the credential_process of a profile", async () => {
+    const script = join(tempDir("aves2-proc-"), "creds.mjs");
+    writeFileSync(script, 'process.stdout.write(JSON.stringify({ Version: 1, AccessKeyId: "PROCKEY", SecretAccessKey: "proc-secret" }));\n');
+    const files = { ".aws/config": `[profile tool]\ncredential_process = "${process.execPath}" "${script}"\n[default]\ncredential_process = "${process.execPath}" "${script}"\n` };
+    const tool = await findCredentials({ ...settings, profile: "tool" }, sdkEnv({}, files));
+    expect(tool.source).toBe('credential_process of AWS profile "tool"');
+    expect(await tool.provider()).toEqual({ accessKeyId: "PROCKEY", secretAccessKey: "proc-secret" });
+    expect((await findCredentials(settings, sdkEnv({}, files))).source).toBe('credential_process of AWS profile "default"');
+  });
+
+  it("comes after the environment, the profiles and aves2.cfg", async () => {
+    const ecs = await startContainerCredentialsServer();
+    stops.push(ecs.stop);
+    const env = sdkEnv({ AWS_CONTAINER_CREDENTIALS_FULL_URI: ecs.fullUri }, { ".aves2/aves2.cfg": CFG });
+    expect((await findCredentials(settings, env)).source).toMatch(/aves2\.cfg \[StorageConf\] \[\[S3\]\]$/);
+    vi.stubEnv("AWS_ACCESS_KEY_ID", "ENVKEY");
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "env-secret");
+    expect((await findCredentials(settings, process.env)).source).toBe("AWS_ACCESS_KEY_ID in the environment");
+    expect(ecs.issued).toHaveLength(0);
+  });
+
+  it("names a configured source that fails, in one line", async () => {
+    const role = "arn:aws:iam::111122223333:role/aves2-runner";
+    const missing = join(tempDir("aves2-irsa-"), "no-such-token");
+    const broken = await findCredentials(settings, sdkEnv({ AWS_WEB_IDENTITY_TOKEN_FILE: missing, AWS_ROLE_ARN: role, AWS_EC2_METADATA_DISABLED: "true" })).catch((e: unknown) => e);
+    expect(broken).toBeInstanceOf(UserError);
+    expect((broken as Error).message).toBe(
+      `web identity token (AWS_WEB_IDENTITY_TOKEN_FILE, role ${role}) gave no S3 credentials for http://127.0.0.1:4568: ENOENT: no such file or directory, open '${missing}' ` +
+        "(check the token file and the role's trust policy (on EKS: the service account's eks.amazonaws.com/role-arn), or unset AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN)",
+    );
+
+    const sts = await startStsWebIdentityServer();
+    stops.push(sts.stop);
+    const badToken = join(tempDir("aves2-irsa-"), "token");
+    writeFileSync(badToken, "bad");
+    await expect(findCredentials(settings, sdkEnv({ AWS_WEB_IDENTITY_TOKEN_FILE: badToken, AWS_ROLE_ARN: role, AWS_ENDPOINT_URL_STS: sts.endpoint, AWS_REGION: "us-east-1" }))).rejects.toThrow(
+      /^web identity token \(AWS_WEB_IDENTITY_TOKEN_FILE, role arn:aws:iam::111122223333:role\/aves2-runner\) gave no S3 credentials for http:\/\/127\.0\.0\.1:4568: InvalidIdentityToken\w*: Incorrect token audience \(/,
+    );
+    await expect(findCredentials(settings, sdkEnv({ AWS_WEB_IDENTITY_TOKEN_FILE: badToken }))).rejects.toThrow(/^environment: AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not/);
+
+    const refused = `http://127.0.0.1:${await freePort()}/v2/credentials/x`;
+    const started = Date.now();
+    const e = await findCredentials(settings, sdkEnv({ AWS_CONTAINER_CREDENTIALS_FULL_URI: refused })).catch((x: unknown) => x);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(e).toBeInstanceOf(UserError);
+    expect((e as Error).message).toMatch(/^container credentials \(AWS_CONTAINER_CREDENTIALS_FULL_URI\) gave no S3 credentials for http:\/\/127\.0\.0\.1:4568: connect ECONNREFUSED 127\.0\.0\.1:\d+ \(check the task role/);
+
+    const ecs = await startContainerCredentialsServer();
+    stops.push(ecs.stop);
+    ecs.failWith(500);
+    await expect(findCredentials(settings, sdkEnv({ AWS_CONTAINER_CREDENTIALS_FULL_URI: ecs.fullUri }))).rejects.toThrow(/^container credentials \(AWS_CONTAINER_CREDENTIALS_FULL_URI\) gave no S3 credentials for http:\/\/127\.0\.0\.1:4568: http:\/\/127\.0\.0\.1:\d+\/v2\/credentials\/test-task did not answer with credentials \(/);
+  });
+
+  it("gives up on a container endpoint that takes the connection and never answers", async () => {
+    const silent = await startSilentServer();
+    stops.push(silent.stop);
+    const started = Date.now();
+    const e = await findCredentials(settings, sdkEnv({ AWS_CONTAINER_CREDENTIALS_FULL_URI: `${silent.url}/v2/credentials/x` })).catch((x: unknown) => x);
+    expect(Date.now() - started).toBeLessThan(8000);
+    expect(e).toBeInstanceOf(UserError);
+    expect((e as Error).message).toMatch(/^container credentials \(AWS_CONTAINER_CREDENTIALS_FULL_URI\) gave no S3 credentials for http:\/\/127\.0\.0\.1:4568: no answer within 900 ms \(/);
+  });
+
+  it("gives up on instance metadata that does not answer within about a second", async () => {
+    const silent = await startSilentServer();
+    stops.push(silent.stop);
+    const started = Date.now();
+    const e = await findCredentials(settings, sdkEnv({ AWS_EC2_METADATA_SERVICE_ENDPOINT: silent.url })).catch((x: unknown) => x);
+    const took = Date.now() - started;
+    expect(took).toBeLessThan(1600);
+    expect(e).toBeInstanceOf(UserError);
+    expect((e as Error).message).toMatch(/^EC2 instance metadata \(AWS_EC2_METADATA_SERVICE_ENDPOINT http:\/\/127\.0\.0\.1:\d+\) gave no S3 credentials for http:\/\/127\.0\.0\.1:4568 \(/);
   });
 });
 
@@ -108,84 +284,5 @@ describe("errors from the server, explained", () => {
     expect(String(explainS3Error(sdkError("SlowDown", 503), at))).toMatch(/the S3 endpoint http:\/\/s3\.test kept failing on s3:\/\/b\/out\/: 503 SlowDown/);
     const bug = new TypeError("x is undefined");
     expect(explainS3Error(bug, at)).toBe(bug);
-  });
-});
-
-describe("checksums", () => {
-  const md5 = (b: Buffer) => createHash("md5").update(b).digest();
-
-  it("infers the part size of a multipart ETag and checks objects against it", () => {
-    const MiB = 1024 * 1024;
-    expect(inferPartSize(100 * MiB, 13)).toBe(8 * MiB);
-    expect(inferPartSize(100 * MiB, 20)).toBe(5 * MiB);
-    expect(inferPartSize(10, 3)).toBeUndefined();
-    const data = Buffer.alloc(3 * 1024 + 5, 7);
-    const h = new StreamHasher(1024);
-    for (let i = 0; i < data.length; i += 700) h.update(data.subarray(i, i + 700));
-    const { md5: whole, parts } = h.finish();
-    expect(whole).toBe(md5(data).toString("hex"));
-    expect(parts.map((p) => p.toString("hex"))).toEqual([0, 1, 2, 3].map((i) => md5(data.subarray(i * 1024, (i + 1) * 1024)).toString("hex")));
-    const etag = compositeEtag(parts);
-    expect(etag).toMatch(/^[0-9a-f]{32}-4$/);
-    expect(matchesObject({ size: data.length, etag }, { parts, partSize: 1024 })).toBe(true);
-    expect(matchesObject({ size: data.length, etag }, { parts: parts.slice().reverse(), partSize: 1024 })).toBe(false);
-    expect(matchesObject({ size: data.length, etag: whole }, { md5: whole })).toBe(true);
-    expect(matchesObject({ size: data.length, etag: whole, kms: true }, { md5: "0".repeat(32) })).toBeUndefined();
-  });
-
-  it("hashes pieces that arrive out of order, holding back those too far ahead", async () => {
-    const pieces = ["a", "b", "c", "d", "e"].map((s) => Buffer.from(s.repeat(10)));
-    const h = new OrderedHasher(2);
-    let fourth = false;
-    const waiting = h.turn(3).then(() => (fourth = true));
-    h.add(1, pieces[1]!);
-    await new Promise((r) => setTimeout(r, 10));
-    expect(fourth).toBe(false);
-    h.add(0, pieces[0]!);
-    await waiting;
-    expect(fourth).toBe(true);
-    for (const i of [4, 2, 3]) h.add(i, pieces[i]!);
-    expect(await h.digest()).toBe(md5(Buffer.concat(pieces)).toString("hex"));
-    // the same on another thread, as large transfers hash
-    const bg = new OrderedHasher(2, new BackgroundMd5());
-    for (const i of [1, 0, 3, 2, 4]) bg.add(i, pieces[i]!);
-    expect(await bg.digest()).toBe(md5(Buffer.concat(pieces)).toString("hex"));
-  });
-
-  it("hashes a file written in parallel ranges as soon as everything before is written, each byte once", async () => {
-    // 3 ranges of 10 bytes and a last one of 5
-    const seen: FileRange[] = [];
-    const sink: Md5Sink<FileRange> = { update: (r) => void seen.push(r), digest: async () => "done", close: () => undefined };
-    const h = new FrontierHasher(35, 10, 2, sink);
-    let third = false;
-    const waiting = h.turn(2).then(() => (third = true));
-    h.progress(1, 10); // the second range, before anything of the first: nothing can be hashed yet
-    expect(seen).toEqual([]);
-    h.progress(0, 4); // part of the first range: hashed at once, not when the range is complete
-    expect(seen).toEqual([{ start: 0, length: 4 }]);
-    await new Promise((r) => setTimeout(r, 10));
-    expect(third).toBe(false); // two ranges past the one at the frontier
-    h.progress(0, 2); // a retry writes the same bytes again: not hashed twice
-    h.progress(0, 10); // the first range done: the second, already written, follows
-    expect(seen).toEqual([
-      { start: 0, length: 4 },
-      { start: 4, length: 16 },
-    ]);
-    await waiting;
-    expect(third).toBe(true);
-    h.progress(3, 5);
-    await expect(new FrontierHasher(35, 10, 2, { ...sink }).digest()).rejects.toThrow(/hashed 0 bytes of 35/);
-    h.progress(2, 10);
-    expect(seen.at(-1)).toEqual({ start: 20, length: 15 });
-    expect(await h.digest()).toBe("done");
-  });
-
-  it("hashes a file on another thread from the ranges written to it", async () => {
-    const data = Buffer.from("0123456789abcdefghijklmnopqrstuvwxyz");
-    const file = join(tempDir("aves2-md5-"), "f");
-    writeFileSync(file, data);
-    const h = new FrontierHasher(data.length, 8, 4, new FileMd5(file));
-    for (const [i, n] of [[2, 8], [0, 3], [1, 8], [4, 4], [0, 8], [3, 8]] as const) h.progress(i, n);
-    expect(await h.digest()).toBe(md5(data).toString("hex"));
   });
 });
