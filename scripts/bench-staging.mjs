@@ -146,6 +146,29 @@ const sets = [
   { name: `1 × ${LARGE_MB} MB`, dir: data.large, key: "large", files: 1, bytes: LARGE_MB * MB },
 ];
 
+/** Median wall time of a short command, 15 runs. */
+function medianMs(cmd, args, extraEnv) {
+  const times = [];
+  for (let i = 0; i < 15; i++) {
+    const t = process.hrtime.bigint();
+    const r = spawnSync(cmd, args, { env: { ...process.env, ...extraEnv }, stdio: ["ignore", "ignore", "pipe"] });
+    if (r.status !== 0) return undefined;
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return times.sort((a, b) => a - b)[7];
+}
+
+/** `storage ls` of a folder of 20 sub-folders: start-up, one connection, one listing. */
+function listStartup() {
+  const where = "s3://bench/t0/r1/small/";
+  return {
+    node: medianMs(process.execPath, ["-e", "0"], {}),
+    ours: medianMs(process.execPath, [bin, "storage", "ls", where], env),
+    aws: aws ? medianMs(aws.path, ["--endpoint-url", endpoint, "s3", "ls", where], env) : undefined,
+  };
+}
+let startup;
+
 // each measurement REPEAT times, the tools taking turns, so that a busy machine slows all of them alike; the median counts
 const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 3));
 const runs = []; // { tool, set, direction, seconds?, error? }
@@ -183,6 +206,7 @@ try {
       }
     }
   }
+  startup = listStartup();
 } finally {
   await server.stop();
   rmSync(work, { recursive: true, force: true });
@@ -229,3 +253,5 @@ console.log(line(head));
 console.log(`|${w.map((n) => "-".repeat(n + 2)).join("|")}|`);
 for (const r of rows) console.log(line(r));
 for (const v of verdicts) console.log(v);
+const ms = (v) => (v === undefined ? "-" : `${v.toFixed(0)} ms`);
+console.log(`storage ls start-up (median of 15): ${ms(startup?.ours)}; aws s3 ls ${ms(startup?.aws)}; node -e 0 ${ms(startup?.node)}`);

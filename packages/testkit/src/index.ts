@@ -6,3 +6,8 @@ export * from "./archives.js";
 export * from "./fault-proxy.js";
 export * from "./k8s-test-server.js";
 export * from "./ports.js";
+export * from "./aws-credential-servers.js";
+export * from "./s3-fidelity-proxy.js";
+export * from "./http-forward-proxy.js";
+export * from "./tls-front.js";
+export * from "./malformed-http-server.js";

@@ -23,29 +23,42 @@ interface Listed {
 }
 
 /**
- * s3rver 3.7 does not descend below the first folder when a delimiter is
- * given, so `prefix/` with only deeper objects lists as empty (real S3 gives
- * its sub-folders as common prefixes). List everything below the prefix and
- * roll the deeper keys up into common prefixes here, as S3 does.
+ * Listings as S3 makes them. s3rver 3.7 lists keys in the order it walks its
+ * folders (`data/x` before `data-1`, where S3 sorts by UTF-8 bytes:
+ * `data-1` < `data.csv` < `data/x`) but pages with `key > marker`, so a
+ * listing in pages silently loses keys that sort before a "folder" of the same
+ * stem; and with a delimiter it does not descend below the first folder, so
+ * `prefix/` with only deeper objects lists as empty. Here every key below the
+ * prefix is listed, sorted by bytes, taken after the marker, and rolled up
+ * into common prefixes (the original store still reads the files).
+ *
+ * A page holds at most maxKeys objects; common prefixes do not count (S3
+ * counts them), and a truncated page ends with its last object (the prefixes
+ * after it come on the next page), since s3rver's NextMarker and continuation
+ * token are that object's key.
  */
 const listObjects: (this: unknown, bucket: string, options: ListOptions) => Promise<Listed> = FilesystemStore.prototype.listObjects;
+const byBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 FilesystemStore.prototype.listObjects = async function (this: unknown, bucket: string, options: ListOptions): Promise<Listed> {
-  const { delimiter = "", prefix = "", maxKeys = Number.POSITIVE_INFINITY } = options;
-  if (!delimiter) return listObjects.call(this, bucket, options);
-  const all = await listObjects.call(this, bucket, { ...options, delimiter: "", maxKeys: Number.POSITIVE_INFINITY });
+  const { delimiter = "", prefix = "", maxKeys = Number.POSITIVE_INFINITY, startAfter = "" } = options;
+  const all = await listObjects.call(this, bucket, { prefix, maxKeys: Number.POSITIVE_INFINITY });
+  const keys = all.objects.filter((o) => o.key.startsWith(prefix) && (!startAfter || byBytes(o.key, startAfter) > 0)).sort((a, b) => byBytes(a.key, b.key));
   const objects: Listed["objects"] = [];
-  const prefixes = new Set<string>();
+  const prefixes: { prefix: string; objectsBefore: number }[] = [];
   let isTruncated = false;
-  for (const o of all.objects) {
-    const at = o.key.indexOf(delimiter, prefix.length);
-    if (at >= 0) prefixes.add(o.key.slice(0, at + delimiter.length));
-    else if (objects.length < maxKeys) objects.push(o);
+  for (const o of keys) {
+    const at = delimiter ? o.key.indexOf(delimiter, prefix.length) : -1;
+    if (at >= 0) {
+      const p = o.key.slice(0, at + delimiter.length);
+      if (prefixes[prefixes.length - 1]?.prefix !== p) prefixes.push({ prefix: p, objectsBefore: objects.length });
+    } else if (objects.length < maxKeys) objects.push(o);
     else {
       isTruncated = true;
       break;
     }
   }
-  return { objects, commonPrefixes: [...prefixes].sort(), isTruncated };
+  const commonPrefixes = prefixes.filter((p) => !isTruncated || p.objectsBefore < objects.length).map((p) => p.prefix);
+  return { objects, commonPrefixes, isTruncated };
 };
 
 const [port, dir, ...buckets] = process.argv.slice(2);

@@ -42,7 +42,7 @@ AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), ~/.aws, aves2.config.yaml (s3:) and ~/
       const rate = t.seconds > 0 ? `, ${bytes(t.bytes / t.seconds)}/s` : "";
       out.write(
         `${green("✓")} ${verb} ${t.files} file${t.files === 1 ? "" : "s"} (${bytes(t.bytes)}) ${t.direction === "out" ? "to" : "from"} ${t.uri} in ${t.seconds.toFixed(1)}s${rate}` +
-          `${t.skipped ? `; ${t.skipped} unchanged` : ""}${t.marker ? `; wrote ${t.marker}` : ""}${t.retries ? dim(`; ${t.retries} requests retried`) : ""}\n`,
+          `${t.skipped ? `; ${t.skipped} unchanged` : ""}${t.unverified ? `; ${t.unverified} checked by size only (no checksum the server's ETag allows)` : ""}${t.marker ? `; wrote ${t.marker}` : ""}${t.retries ? dim(`; ${t.retries} requests retried`) : ""}\n`,
       );
     });
   storage

@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Bundle, BundleInfo } from "../bundle/bundle.js";
 import type { ComponentSource, RemoteVersion } from "../catalog/remote-catalog.js";
 import { loadConfig } from "../config/config.js";
@@ -7,7 +9,7 @@ import { UserError } from "../errors.js";
 import { storeFor } from "../storage/index.js";
 import { connect } from "../storage/s3/connection.js";
 import { FAST } from "../storage/retry.js";
-import { readBytes } from "../storage/s3/reads.js";
+import { listAll } from "../storage/s3/lookups.js";
 import { send } from "../storage/s3/request.js";
 import type { S3Settings } from "../storage/s3/settings.js";
 import { parseUri } from "../storage/uri.js";
@@ -16,10 +18,17 @@ import type { BundleStore } from "./publish.js";
 /**
  * A published catalog in object storage, laid out so that jobs can use it as
  * it is:
- *   <base>/<name>/<version>/          the code folder (a job's source_code)
- *   <base>/<name>/<name>-<version>.tgz the whole package, the registry's bytes
- *   <base>/index.json                  every version: what it is, its digest
- * The index is written last, so a version in the index is complete.
+ *   <base>/<name>/<version>/             the code folder (a job's source_code)
+ *   <base>/<name>/<name>-<version>.tgz   the whole package, the registry's bytes
+ *   <base>/index/<name>/<version>.json   one version's entry, written last: a
+ *                                        version with an entry is complete
+ *   <base>/index.json                    every entry in one file, for readers
+ *                                        that want one request
+ * Each publish writes its own entry object, so two publishes at once cannot
+ * lose each other's version (a read-change-write of one index could). The
+ * summary is then rewritten with a conditional PUT (If-Match, retried on 412);
+ * a server that ignores conditions may let it miss a version for a while,
+ * which readers make up from the entries' listing.
  */
 export interface CatalogIndex {
   readonly updated: string;
@@ -62,35 +71,94 @@ export class S3Catalog {
     return this.base.href;
   }
 
-  private async getObject(key: string): Promise<Buffer | undefined> {
+  private uri(key: string): string {
+    return `s3://${this.base.bucket}/${key}`;
+  }
+
+  /** The object and its ETag, or undefined when there is none. */
+  private async getObject(key: string): Promise<{ body: Buffer; etag?: string } | undefined> {
     const conn = await connect(this.settings);
-    const uri = `s3://${this.base.bucket}/${key}`;
     try {
       // reads are lookups (before a publish, for search/info): a dead endpoint should say so at once
-      const { body } = await send(conn, { uri, policy: FAST }, () => readBytes(conn.wire, { bucket: this.base.bucket, key }));
-      return body;
+      const got = await send(conn, { uri: this.uri(key), policy: FAST }, () => conn.transport.send({ method: "GET", bucket: this.base.bucket, key }));
+      return { body: got.body, ...(got.headers.etag ? { etag: got.headers.etag } : {}) };
     } catch (e) {
       if (e instanceof UserError && /does not exist/.test(e.message) && !/bucket/i.test(e.message)) return undefined;
       throw e;
     }
   }
 
-  private async putObject(key: string, body: Buffer, contentType: string): Promise<void> {
+  /**
+   * Writes an object. `condition`: an If-Match ETag, or "absent" for
+   * If-None-Match: * ; resolves false when the server refused it for that (412).
+   */
+  private async putObject(key: string, body: Buffer, contentType: string, condition?: string): Promise<boolean> {
     const conn = await connect(this.settings);
-    const { sdk, client } = await conn.sdk();
-    await send(conn, { uri: `s3://${this.base.bucket}/${key}` }, () =>
-      client.send(new sdk.PutObjectCommand({ Bucket: this.base.bucket, Key: key, Body: body, ContentType: contentType })),
-    );
+    const md5 = createHash("md5").update(body).digest("base64");
+    const when: Record<string, string> = condition === undefined ? {} : condition === "absent" ? { "if-none-match": "*" } : { "if-match": condition };
+    return send(conn, { uri: this.uri(key) }, async () => {
+      try {
+        await conn.transport.send({ method: "PUT", bucket: this.base.bucket, key, body, headers: { "content-type": contentType, "content-md5": md5, ...when } });
+        return true;
+      } catch (e) {
+        if (condition !== undefined && (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412) return false;
+        throw e;
+      }
+    });
   }
 
-  async index(): Promise<CatalogIndex | undefined> {
-    const data = await this.getObject(`${this.base.prefix}index.json`);
-    if (!data) return undefined;
+  private parse<T>(data: Buffer, key: string): T {
     try {
-      return JSON.parse(data.toString("utf8")) as CatalogIndex;
+      return JSON.parse(data.toString("utf8")) as T;
     } catch {
-      throw UserError.of(`${this.base.href}index.json is not valid JSON`, { hint: "it is written by `component publish`; re-publish to rewrite it" });
+      throw UserError.of(`${this.uri(key)} is not valid JSON`, { hint: "it is written by `component publish`; re-publish to rewrite it" });
     }
+  }
+
+  private entryKey(name: string, version: string): string {
+    return `${this.base.prefix}index/${name}/${version}.json`;
+  }
+
+  /** The keys of every version's entry. */
+  private async entryKeys(): Promise<string[]> {
+    const conn = await connect(this.settings);
+    const keys: string[] = [];
+    const prefix = `${this.base.prefix}index/`;
+    await listAll(conn.transport, { bucket: this.base.bucket, prefix }, (page) => keys.push(...page.objects.map((o) => o.key).filter((k) => k.endsWith(".json"))), (f) =>
+      send(conn, { uri: this.uri(prefix), policy: FAST }, f),
+    );
+    return keys;
+  }
+
+  /** The summary as stored, with its ETag for a conditional rewrite. */
+  private async summary(): Promise<{ index: CatalogIndex; etag?: string } | undefined> {
+    const key = `${this.base.prefix}index.json`;
+    const got = await this.getObject(key);
+    return got && { index: this.parse<CatalogIndex>(got.body, key), ...(got.etag ? { etag: got.etag } : {}) };
+  }
+
+  /** Every published version: the summary, with the entries it lacks read one by one. */
+  async index(): Promise<CatalogIndex | undefined> {
+    const [summary, keys] = await Promise.all([this.summary(), this.entryKeys()]);
+    if (!summary && keys.length === 0) return undefined;
+    return this.withEntries(summary?.index, keys);
+  }
+
+  private async withEntries(index: CatalogIndex | undefined, keys: readonly string[]): Promise<CatalogIndex> {
+    const components: Record<string, { versions: Record<string, IndexEntry> }> = {};
+    for (const [name, c] of Object.entries(index?.components ?? {})) components[name] = { versions: { ...c.versions } };
+    const missing = keys.filter((k) => {
+      const [name, file] = k.slice(`${this.base.prefix}index/`.length).split(/\/(?=[^/]+$)/);
+      return !components[name ?? ""]?.versions[(file ?? "").replace(/\.json$/, "")];
+    });
+    for (const key of missing) {
+      const got = await this.getObject(key);
+      if (!got) continue; // removed since the listing
+      const entry = this.parse<IndexEntry>(got.body, key);
+      const versions = components[entry.name]?.versions ?? {};
+      components[entry.name] = { versions: { ...versions, [entry.version]: entry } };
+    }
+    return { updated: index?.updated ?? "", components };
   }
 
   /** Publishing into object storage. */
@@ -116,13 +184,26 @@ export class S3Catalog {
       marker: { component: `${name}@${version}` },
     });
     await this.putObject(`${this.base.prefix}${tarball}`, bundle.tarball, "application/gzip");
-    const index = (await this.index()) ?? { updated: "", components: {} };
     const entry: IndexEntry = { ...bundle.info, tarball, code, integrity: bundle.integrity, shasum: bundle.shasum };
-    const next: CatalogIndex = {
-      updated: new Date().toISOString(),
-      components: { ...index.components, [name]: { versions: { ...index.components[name]?.versions, [version]: entry } } },
-    };
-    await this.putObject(`${this.base.prefix}index.json`, Buffer.from(`${JSON.stringify(next, null, 2)}\n`), "application/json");
+    const entryKey = this.entryKey(name, version);
+    if (!(await this.putObject(entryKey, Buffer.from(`${JSON.stringify(entry, null, 2)}\n`), "application/json", "absent"))) {
+      throw UserError.of(`${name}@${version} was published to ${this.base.href} by someone else at the same time`, { hint: "publish a new version" });
+    }
+    await this.rewriteSummary();
+  }
+
+  /** index.json again, from every entry; conditional, so that a publish at the same time is not overwritten. */
+  private async rewriteSummary(): Promise<void> {
+    const key = `${this.base.prefix}index.json`;
+    for (let attempt = 1; ; attempt++) {
+      const [current, keys] = await Promise.all([this.summary(), this.entryKeys()]);
+      const merged = await this.withEntries(current?.index, keys);
+      const body = Buffer.from(`${JSON.stringify({ ...merged, updated: new Date().toISOString() }, null, 2)}\n`);
+      if (await this.putObject(key, body, "application/json", current?.etag ?? "absent")) return;
+      // another publish rewrote it first: read it again (its entry is safe either way)
+      if (attempt >= 8) return;
+      await sleep(50 * attempt * Math.random());
+    }
   }
 
   /** Consuming from object storage. */
@@ -137,7 +218,7 @@ export class S3Catalog {
         return Object.values(versions).map((v): RemoteVersion => ({ name, version: v.version, tarball: v.tarball, integrity: v.integrity, shasum: v.shasum, code: `${this.base.href}${v.code}` }));
       },
       download: async (v) => {
-        const data = await this.getObject(`${this.base.prefix}${v.tarball}`);
+        const data = (await this.getObject(`${this.base.prefix}${v.tarball}`))?.body;
         if (!data) throw UserError.of(`${this.base.href}${v.tarball} is listed in the index but missing`, { hint: "re-publish the version to repair the catalog" });
         return data;
       },

@@ -27,23 +27,6 @@ export function compositeEtag(partMd5s: readonly Buffer[]): string {
   return `${h.digest("hex")}-${partMd5s.length}`;
 }
 
-const MiB = 1024 * 1024;
-
-/**
- * The part size a multipart ETag was most likely made with: uploaders use a
- * whole number of MiB (aws-cli 8, lib-storage 5, us 8), so the smallest such
- * size that gives N parts. Undefined when no such size fits.
- */
-export function inferPartSize(size: number, parts: number): number | undefined {
-  if (parts < 1 || size <= 0) return undefined;
-  const min = Math.max(1, Math.ceil(size / parts / MiB));
-  for (let mib = min; mib <= min + 64 && mib <= 5 * 1024; mib++) {
-    const p = mib * MiB;
-    if (Math.ceil(size / p) === parts) return p;
-  }
-  return undefined;
-}
-
 /** Hashes a stream of chunks as a whole and, optionally, per part of `partSize` bytes. */
 export class StreamHasher {
   private readonly whole = createHash("md5");
@@ -326,19 +309,22 @@ export interface ObjectFacts {
   readonly etag: string;
   /** Our own uploads carry the whole MD5 in `x-amz-meta-md5`. */
   readonly md5?: string;
-  /** SSE-KMS objects have ETags that are not MD5s. */
-  readonly kms?: boolean;
+  /** Encrypted objects (SSE-KMS, SSE-C) have ETags that are not MD5s. */
+  readonly opaqueEtag?: boolean;
 }
 
 /**
  * Whether bytes with this MD5 (and these part MD5s of `partSize`) are the
  * object: `true` checked, `false` a mismatch, `undefined` when the ETag says
- * nothing we can check (then only the size was).
+ * nothing we can check (then only the size was): an encrypted object, or a
+ * multipart one whose part size the server did not tell. A part size is
+ * never guessed: uploaders use 5, 8, 15, 16 MiB and more, and a wrong guess
+ * would call a good object corrupt.
  */
 export function matchesObject(obj: ObjectFacts, got: { md5?: string; parts?: readonly Buffer[]; partSize?: number }): boolean | undefined {
   if (obj.md5 && got.md5) return obj.md5 === got.md5;
   const etag = normalizeEtag(obj.etag);
-  if (obj.kms) return undefined;
+  if (obj.opaqueEtag) return undefined;
   if (isPlainMd5(etag)) return got.md5 === undefined ? undefined : got.md5 === etag;
   const n = multipartCount(etag);
   if (n !== undefined && got.parts && got.partSize && got.parts.length === n) return compositeEtag(got.parts) === etag;

@@ -2,7 +2,7 @@ import { stat } from "node:fs/promises";
 import { basename, join, posix } from "node:path";
 import { UserError } from "../errors.js";
 import { connect } from "./s3/connection.js";
-import { headObject, listPage } from "./s3/lookups.js";
+import { headObject, listAll } from "./s3/lookups.js";
 import { send } from "./s3/request.js";
 import { folderPrefix } from "./s3/s3-store.js";
 import { S3Tree } from "./s3/s3-tree.js";
@@ -77,7 +77,7 @@ export async function syncUris(src: string, dst: string, opts: SyncUrisOptions):
   if (dest && !dest.isDirectory()) throw UserError.of(`${local} exists and is not a folder`, { path: "<dst>" });
   if (s3.key !== "" && !s3.key.endsWith("/")) {
     // a key that is an object (not only a prefix) is downloaded as one file into the folder
-    const head = await send(conn, { uri: formatUri(s3), what: "<src>" }, () => headObject(conn.wire, s3.bucket, s3.key)).catch(() => undefined);
+    const head = await send(conn, { uri: formatUri(s3), what: "<src>" }, () => headObject(conn.transport, s3.bucket, s3.key)).catch(() => undefined);
     if (head) {
       const dir = posix.dirname(s3.key);
       const tree = new S3Tree(conn, s3.bucket, dir === "." ? "" : `${dir}/`, "<src>");
@@ -109,18 +109,18 @@ export async function listUri(raw: string, opts: { cwd: string; s3?: S3Settings;
   const conn = await connect(opts.s3 ?? DEFAULT_S3);
   const list = async (prefix: string) => {
     const out: ListedEntry[] = [];
-    let token: string | undefined;
-    do {
-      const page = await send(conn, { uri: formatUri(u), what: "<uri>" }, () =>
-        listPage(conn.wire, { bucket: u.bucket, prefix, ...(opts.recursive ? {} : { delimiter: "/" }), ...(token ? { token } : {}) }),
-      );
-      for (const p of page.prefixes) out.push({ key: p, kind: "folder" });
-      for (const o of page.objects) {
-        if (!o.key) continue;
-        out.push({ key: o.key, kind: "object", size: o.size, ...(o.lastModified ? { lastModified: o.lastModified.toISOString() } : {}), etag: o.etag });
-      }
-      token = page.next;
-    } while (token);
+    await listAll(
+      conn.transport,
+      { bucket: u.bucket, prefix, ...(opts.recursive ? {} : { delimiter: "/" }) },
+      (page) => {
+        for (const p of page.prefixes) out.push({ key: p, kind: "folder" });
+        for (const o of page.objects) {
+          if (!o.key) continue;
+          out.push({ key: o.key, kind: "object", size: o.size, ...(o.lastModified ? { lastModified: o.lastModified.toISOString() } : {}), etag: o.etag });
+        }
+      },
+      (f) => send(conn, { uri: formatUri(u), what: "<uri>" }, f),
+    );
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   };
   // `s3://b/data` means the folder data/ when there is one (as for inputs), else what starts with "data"

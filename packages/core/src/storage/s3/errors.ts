@@ -11,10 +11,15 @@ export interface S3ErrorContext {
   readonly credentialSource: string;
 }
 
-type SdkError = Error & { code?: string; Code?: string; $metadata?: { httpStatusCode?: number }; $fault?: string };
+type SdkError = Error & { code?: string; Code?: string; $metadata?: { httpStatusCode?: number }; $fault?: string; clockOffsetMs?: number };
 
 const TLS_TRUST = /^(CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER)/;
-const NETWORK = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ECONNABORTED|EPIPE|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER)/;
+const NETWORK = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ECONNABORTED|EPIPE|UND_ERR_SOCKET|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER)/;
+
+function minutes(ms: number): string {
+  const m = Math.abs(ms) / 60_000;
+  return m >= 90 ? `${(m / 60).toFixed(1)} hours` : `${Math.round(m)} minutes`;
+}
 
 /**
  * What went wrong with a request, in words a user can act on: the endpoint,
@@ -37,6 +42,24 @@ export function explainS3Error(e: unknown, at: S3ErrorContext): unknown {
   if (code === "InvalidAccessKeyId") return mk(`the access key id is not known at ${at.endpoint} (${creds})`, "check the credentials");
   if (code === "SignatureDoesNotMatch") return mk(`the secret access key does not match the access key id at ${at.endpoint} (${creds})`, "check the credentials");
   if (code === "ExpiredToken" || code === "TokenRefreshRequired" || code === "InvalidToken") return mk(`the session token was refused at ${at.endpoint} (${creds}): ${code}`, "refresh the credentials");
+  if (code === "RequestTimeTooSkewed") {
+    const off = err.clockOffsetMs;
+    return mk(
+      `${at.endpoint} refuses this machine's clock${off !== undefined ? `, ${minutes(off)} ${off > 0 ? "behind" : "ahead of"} the server's` : ""}, even after signing by the server's own time`,
+      "set the clock right (NTP, or `timedatectl set-ntp true`)",
+    );
+  }
+  if (code === "InvalidHeader") return mk(`${at.uri}: ${err.message}`, "remove line breaks from metadata and content types");
+  if (code === "IncompleteListing") return mk(`the listing of ${at.uri} at ${at.endpoint} is incomplete: ${err.message}`, "nothing was staged from a partial listing; the server's listing API may be incompatible");
+  if (code === "HTTPParserError" || /^HPE_/.test(err.code ?? "") || err.code === "UND_ERR_RES_CONTENT_LENGTH_MISMATCH") {
+    return mk(`${at.endpoint} sent a malformed HTTP answer for ${at.uri} (${err.message.replace(/\s+/g, " ").trim()})`, "a server or proxy in between is broken; check HTTPS_PROXY/HTTP_PROXY and the endpoint");
+  }
+  if (status === 407 || /Proxy response \(407\)|\(407\)$/.test(err.message)) {
+    return mk(`the HTTP proxy refused the request to ${at.endpoint}: it wants credentials (407)`, "put them in the proxy URL: HTTPS_PROXY=http://user:password@proxy:port");
+  }
+  if (/Proxy response \(\d+\) !== 200 when HTTP Tunneling/.test(err.message)) {
+    return mk(`the HTTP proxy would not open a tunnel to ${at.endpoint} (${/\((\d+)\)/.exec(err.message)?.[1]})`, "check HTTPS_PROXY and NO_PROXY");
+  }
   if (code === "PermanentRedirect" || code === "AuthorizationHeaderMalformed" || status === 301) {
     return mk(`bucket "${bucket}" is not in the region used (${code || status}) at ${at.endpoint}`, "set the bucket's region with AWS_REGION or s3.region in aves2.config.yaml");
   }

@@ -63,17 +63,17 @@ export const s3Store: Store = {
     const conn = await connect(settingsOf(opts));
     const label = formatUri(u);
     if (isArchive(u.key)) {
-      const head = await probe(conn, label, what, () => headObject(conn.wire, u.bucket, u.key)).catch((e) => {
+      const head = await probe(conn, label, what, () => headObject(conn.transport, u.bucket, u.key)).catch((e) => {
         throw e instanceof UserError && /does not exist at/.test(e.message) ? UserError.of(`archive ${label} does not exist at ${conn.endpoint}`, { path: what }) : e;
       });
       if (!head.size) throw UserError.of(`archive ${label} is empty`, { path: what });
       return;
     }
     const prefix = folderPrefix(u.key);
-    const page = await probe(conn, label, what, () => listPage(conn.wire, { bucket: u.bucket, prefix, maxKeys: 2 }));
+    const page = await probe(conn, label, what, () => listPage(conn.transport, { bucket: u.bucket, prefix, maxKeys: 2 }));
     if (page.objects.length > 0) return;
     if (!u.key.endsWith("/")) {
-      const single = await probe(conn, label, what, () => headObject(conn.wire, u.bucket, u.key)).catch(() => undefined);
+      const single = await probe(conn, label, what, () => headObject(conn.transport, u.bucket, u.key)).catch(() => undefined);
       if (single) throw UserError.of(`${label} is a single object, not a folder`, { path: what, hint: "inputs are prefixes (folders) or archives (.zip, .tar, .tar.gz, .tgz)" });
     }
     throw UserError.of(`s3://${u.bucket}/${prefix} is empty: no objects under this prefix at ${conn.endpoint}`, { path: what, hint: "upload the data first, e.g. with `component storage sync <dir> s3://...`" });
@@ -83,17 +83,15 @@ export const s3Store: Store = {
     const u = s3Of(uri);
     s3Store.validate!(uri, what, "output");
     const conn = await connect(settingsOf(opts));
-    const { sdk, client } = await conn.sdk();
-    const { DeleteObjectCommand, PutObjectCommand } = sdk;
     // the only sure way to know a prefix is writable is to write: a tiny object, removed at once
     const key = `${folderPrefix(u.key)}.aves2-write-check-${randomBytes(6).toString("hex")}`;
     const label = formatUri(u);
-    await probe(conn, label, what, () => client.send(new PutObjectCommand({ Bucket: u.bucket, Key: key, Body: "", ContentLength: 0 }))).catch((e) => {
+    await probe(conn, label, what, () => conn.transport.send({ method: "PUT", bucket: u.bucket, key, body: Buffer.alloc(0) })).catch((e) => {
       throw e instanceof UserError && /access denied/.test(e.message)
         ? UserError.of(`${label} is not writable: ${e.problems[0]!.message}`, { path: what, ...(e.problems[0]!.hint ? { hint: e.problems[0]!.hint } : {}) })
         : e;
     });
-    await probe(conn, label, what, () => client.send(new DeleteObjectCommand({ Bucket: u.bucket, Key: key }))).catch(() => undefined);
+    await probe(conn, label, what, () => conn.transport.send({ method: "DELETE", bucket: u.bucket, key })).catch(() => undefined);
   },
 
   async stageIn(uri, dir, name, opts = {}): Promise<Transfer> {
@@ -105,7 +103,7 @@ export const s3Store: Store = {
     await mkdir(dirname(dir), { recursive: true });
     if (isArchive(u.key)) {
       const tree = new S3Tree(conn, u.bucket, posix.dirname(u.key) === "." ? "" : `${posix.dirname(u.key)}/`, name);
-      const head = await tree.req(label, () => headObject(conn.wire, u.bucket, u.key));
+      const head = await tree.req(label, () => headObject(conn.transport, u.bucket, u.key));
       const obj = { rel: posix.basename(u.key), size: head.size, etag: head.etag, ...(head.lastModified ? { lastModified: head.lastModified } : {}) };
       const tracker = new ProgressTracker({ name, direction: "in", uri: label }, opts.progress, () => tree.retries);
       const holder = `${dir}.download`;

@@ -7,7 +7,6 @@ import {
   compositeEtag,
   FileMd5,
   FrontierHasher,
-  inferPartSize,
   isPlainMd5,
   matchesObject,
   multipartCount,
@@ -22,10 +21,8 @@ import { IntegrityError, type RetryPolicy, transferPolicy } from "../retry.js";
 import type { S3Connection } from "./connection.js";
 import { explainS3Error } from "./errors.js";
 import { send } from "./request.js";
-import { headObject, listPage } from "./lookups.js";
+import { etagIsOpaque, headObject, listAll, multipartPartSize } from "./lookups.js";
 import { abortUpload, completeUpload, createUpload, type UploadedPart } from "./multipart.js";
-import { readObject } from "./reads.js";
-import { header, objectRequest } from "./wire.js";
 
 const MiB = 1024 * 1024;
 /** Files at least this big are uploaded in parts (as aws-cli does). */
@@ -89,16 +86,29 @@ export class S3Tree implements RemoteTree {
 
   async list(): Promise<RemoteObject[]> {
     const out: RemoteObject[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.req(this.label, () => listPage(this.conn.wire, { bucket: this.bucket, prefix: this.prefix, ...(token ? { token } : {}) }));
-      for (const o of page.objects) {
-        if (o.key.length <= this.prefix.length) continue;
-        out.push({ rel: o.key.slice(this.prefix.length), size: o.size, etag: o.etag, ...(o.lastModified ? { lastModified: o.lastModified } : {}) });
-      }
-      token = page.next;
-    } while (token);
+    await listAll(
+      this.conn.transport,
+      { bucket: this.bucket, prefix: this.prefix },
+      (page) => {
+        for (const o of page.objects) {
+          if (o.key.length <= this.prefix.length) continue;
+          out.push({ rel: o.key.slice(this.prefix.length), size: o.size, etag: o.etag, ...(o.lastModified ? { lastModified: o.lastModified } : {}) });
+        }
+      },
+      (f) => this.req(this.label, f),
+    );
     return out;
+  }
+
+  /**
+   * The part size a multipart object was uploaded with, as the server says
+   * (see multipartPartSize); undefined for a single-part object, or when the
+   * server does not say: then the object is checked by its size only.
+   */
+  private async partSizeOf(obj: RemoteObject): Promise<number | undefined> {
+    const n = multipartCount(obj.etag);
+    if (n === undefined) return undefined;
+    return this.req(this.uri(obj.rel), () => multipartPartSize(this.conn.transport, this.bucket, this.prefix + obj.rel, obj.size, n));
   }
 
   async download(obj: RemoteObject, file: string, onBytes: (n: number) => void): Promise<{ verified: boolean }> {
@@ -112,16 +122,14 @@ export class S3Tree implements RemoteTree {
   }
 
   private async downloadWhole(obj: RemoteObject, file: string, onBytes: (n: number) => void): Promise<{ verified: boolean }> {
-    const parts = multipartCount(obj.etag);
-    const partSize = parts ? inferPartSize(obj.size, parts) : undefined;
+    const partSize = await this.partSizeOf(obj);
     return this.req(this.uri(obj.rel), async () => {
       let got = 0;
       const fh = await open(file, "w");
       try {
         const hasher = new StreamHasher(partSize);
-        const head = await readObject(
-          this.conn.wire,
-          { bucket: this.bucket, key: this.prefix + obj.rel },
+        const head = await this.conn.transport.send(
+          { method: "GET", bucket: this.bucket, key: this.prefix + obj.rel },
           {
             head: (h) => this.checkSame(obj, h.headers.etag),
             data: (piece) => {
@@ -136,7 +144,7 @@ export class S3Tree implements RemoteTree {
         if (got !== obj.size) throw new IntegrityError(`got ${got} bytes of ${obj.size}`);
         const h = hasher.finish();
         const md5 = head.headers["x-amz-meta-md5"];
-        const facts: ObjectFacts = { size: obj.size, etag: obj.etag, ...(md5 ? { md5 } : {}), kms: head.headers["x-amz-server-side-encryption"] === "aws:kms" };
+        const facts: ObjectFacts = { size: obj.size, etag: obj.etag, ...(md5 ? { md5 } : {}), opaqueEtag: etagIsOpaque(head.headers) };
         const ok = matchesObject(facts, { md5: h.md5, parts: h.parts, ...(partSize ? { partSize } : {}) });
         if (ok === false) throw new IntegrityError("checksum mismatch");
         return { verified: ok === true };
@@ -152,14 +160,13 @@ export class S3Tree implements RemoteTree {
   private async downloadRanges(obj: RemoteObject, file: string, onBytes: (n: number) => void): Promise<{ verified: boolean }> {
     const key = this.prefix + obj.rel;
     const uri = this.uri(obj.rel);
-    const head = await this.req(uri, () => headObject(this.conn.wire, this.bucket, key));
+    const head = await this.req(uri, () => headObject(this.conn.transport, this.bucket, key));
     this.checkSame(obj, head.etag);
-    const facts: ObjectFacts = { size: obj.size, etag: obj.etag, ...(head.metadata.md5 ? { md5: head.metadata.md5 } : {}), kms: head.kms };
-    const n = multipartCount(obj.etag);
-    const inferred = n ? inferPartSize(obj.size, n) : undefined;
+    const facts: ObjectFacts = { size: obj.size, etag: obj.etag, ...(head.metadata.md5 ? { md5: head.metadata.md5 } : {}), opaqueEtag: head.opaqueEtag };
+    const partSize = facts.md5 || facts.opaqueEtag ? undefined : await this.partSizeOf(obj);
     // ranges on the upload's part boundaries let the multipart ETag be checked from the ranges' MD5s
-    const composite = inferred !== undefined && inferred <= 256 * MiB && !facts.md5 && !facts.kms;
-    const range = composite ? inferred : PART_SIZE;
+    const composite = partSize !== undefined && partSize <= 256 * MiB;
+    const range = composite ? partSize : PART_SIZE;
     const count = Math.ceil(obj.size / range);
     const partMd5s: Buffer[] = new Array(count);
     const fh = await open(file, "w");
@@ -180,9 +187,8 @@ export class S3Tree implements RemoteTree {
             const part = composite ? createHash("md5") : undefined;
             try {
               // each piece goes to its place in the file as it comes, never gathered (a retry writes the same places again)
-              await readObject(
-                this.conn.wire,
-                { bucket: this.bucket, key, headers: { range: `bytes=${start}-${end}`, ...(head.etagHeader ? { "if-match": head.etagHeader } : {}) } },
+              await this.conn.transport.send(
+                { method: "GET", bucket: this.bucket, key, headers: { range: `bytes=${start}-${end}`, ...(head.etagHeader ? { "if-match": head.etagHeader } : {}) } },
                 {
                   data: (piece) => {
                     if (got + piece.length > length) throw new IntegrityError(`range ${start}-${end} came back longer than asked`);
@@ -222,7 +228,7 @@ export class S3Tree implements RemoteTree {
     if (size !== obj.size) return undefined;
     const n = multipartCount(obj.etag);
     if (!isPlainMd5(obj.etag) && n === undefined) return undefined;
-    const partSize = n ? inferPartSize(size, n) : undefined;
+    const partSize = await this.partSizeOf(obj);
     if (n && !partSize) return undefined;
     const hasher = new StreamHasher(partSize);
     for await (const chunk of createReadStream(file, { highWaterMark: MiB })) hasher.update(chunk as Buffer);
@@ -244,16 +250,15 @@ export class S3Tree implements RemoteTree {
   private async putBody(rel: string, body: Buffer, sum: Buffer, contentType: string | undefined): Promise<void> {
     const hex = sum.toString("hex");
     await this.req(this.uri(rel), async () => {
-      const res = await objectRequest(this.conn.wire, {
+      const answer = await this.conn.transport.send({
         method: "PUT",
         bucket: this.bucket,
         key: this.prefix + rel,
         body,
         headers: { "content-md5": sum.toString("base64"), "x-amz-meta-md5": hex, ...(contentType ? { "content-type": contentType } : {}) },
       });
-      res.resume();
-      const etag = header(res, "etag");
-      if (header(res, "x-amz-server-side-encryption") !== "aws:kms" && etag && normalizeEtag(etag) !== hex) throw new IntegrityError(`the server stored ETag ${normalizeEtag(etag)}, expected ${hex}`);
+      const etag = answer.headers.etag;
+      if (!etagIsOpaque(answer.headers) && etag && normalizeEtag(etag) !== hex) throw new IntegrityError(`the server stored ETag ${normalizeEtag(etag)}, expected ${hex}`);
     });
   }
 
@@ -262,7 +267,7 @@ export class S3Tree implements RemoteTree {
     const uri = this.uri(rel);
     const partSize = partSizeFor(size);
     const count = Math.ceil(size / partSize);
-    const uploadId = await this.req(uri, () => createUpload(this.conn.wire, this.bucket, key));
+    const uploadId = await this.req(uri, () => createUpload(this.conn.transport, this.bucket, key));
     const whole = new OrderedHasher(PARTS_IN_FLIGHT * 2, new BackgroundMd5());
     const parts: UploadedPart[] = new Array(count);
     const partMd5s: Buffer[] = new Array(count);
@@ -282,7 +287,7 @@ export class S3Tree implements RemoteTree {
           const sum = md5(buf);
           partMd5s[i] = sum;
           const res = await this.req(uri, async () => {
-            const r = await objectRequest(this.conn.wire, {
+            const answer = await this.conn.transport.send({
               method: "PUT",
               bucket: this.bucket,
               key,
@@ -290,9 +295,8 @@ export class S3Tree implements RemoteTree {
               body: buf,
               headers: { "content-md5": sum.toString("base64") },
             });
-            r.resume();
-            const etag = header(r, "etag");
-            if (etag && normalizeEtag(etag) !== sum.toString("hex")) throw new IntegrityError(`part ${i + 1} stored with ETag ${normalizeEtag(etag)}`);
+            const etag = answer.headers.etag;
+            if (!etagIsOpaque(answer.headers) && etag && normalizeEtag(etag) !== sum.toString("hex")) throw new IntegrityError(`part ${i + 1} stored with ETag ${normalizeEtag(etag)}`);
             return etag;
           });
           parts[i] = { etag: res ?? `"${sum.toString("hex")}"`, partNumber: i + 1 };
@@ -302,10 +306,10 @@ export class S3Tree implements RemoteTree {
         },
       );
       const sum = await whole.digest();
-      const done = await this.req(uri, () => completeUpload(this.conn.wire, this.bucket, key, uploadId, parts));
+      const done = await this.req(uri, () => completeUpload(this.conn.transport, this.bucket, key, uploadId, parts));
       const etag = normalizeEtag(done.etag);
       // servers give either the multipart form or (s3rver) the MD5 of the whole
-      if (etag && etag !== compositeEtag(partMd5s) && etag !== sum && done.sse !== "aws:kms") {
+      if (etag && etag !== compositeEtag(partMd5s) && etag !== sum && !done.opaqueEtag) {
         throw explainS3Error(new IntegrityError(`the server stored ETag ${etag}`), { endpoint: this.conn.endpoint, uri, credentialSource: this.conn.credentialSource });
       }
       return { md5: sum };
@@ -313,7 +317,7 @@ export class S3Tree implements RemoteTree {
       whole.close();
       onBytes(-sent);
       // no half-uploaded object may stay behind: drop the parts
-      await abortUpload(this.conn.wire, this.bucket, key, uploadId).catch(() => undefined);
+      await abortUpload(this.conn.transport, this.bucket, key, uploadId).catch(() => undefined);
       throw e;
     } finally {
       await fh.close();
@@ -326,6 +330,6 @@ export class S3Tree implements RemoteTree {
   }
 
   async remove(rel: string): Promise<void> {
-    await this.req(this.uri(rel), async () => (await objectRequest(this.conn.wire, { method: "DELETE", bucket: this.bucket, key: this.prefix + rel })).resume());
+    await this.req(this.uri(rel), () => this.conn.transport.send({ method: "DELETE", bucket: this.bucket, key: this.prefix + rel }));
   }
 }

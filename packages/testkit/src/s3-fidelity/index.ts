@@ -1,0 +1,1 @@
+export { type S3FidelityProxy, type S3FidelityProxyOptions, startS3FidelityProxy } from "./proxy.js";
