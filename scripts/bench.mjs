@@ -38,8 +38,15 @@ if (suite === "staging" || suite === "catalog") {
   await import(`./bench-${suite}.mjs`);
   process.exit(0);
 }
+if (suite === "gpu") {
+  // the GPU machine has no Node: the benchmark is Python, run the same way there (python3 scripts/bench_gpu.py)
+  const { findPython } = await import(`${root}packages/core/dist/index.js`);
+  const python = await findPython({ modules: ["torch", "torchvision", "PIL"], packages: { torch: "python3-torch", torchvision: "python3-torchvision", PIL: "python3-pil" } });
+  const r = spawnSync(python.path, [`${root}scripts/bench_gpu.py`], { stdio: "inherit" });
+  process.exit(r.status ?? 1);
+}
 if (suite !== "cli") {
-  console.error(`unknown bench suite "${suite}" (available: cli, staging, catalog)`);
+  console.error(`unknown bench suite "${suite}" (available: cli, staging, catalog, gpu)`);
   process.exit(2);
 }
 

@@ -13,7 +13,7 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version | cut -d. -f1)" != "
 fi
 
 # Debian's /usr/bin/python3 carries these; the CLI finds that interpreter itself.
-packages=(python3-torch python3-torchvision python3-numpy python3-pil python3-sklearn python3-pandas)
+packages=(python3-torch python3-torchvision python3-numpy python3-pil python3-sklearn python3-pandas python3-crc32c)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

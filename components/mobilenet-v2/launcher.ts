@@ -1,7 +1,7 @@
-import { imageFolderPreflight, type Launcher } from "@aves2/core";
+import { imageDataPreflight, type Launcher } from "@aves2/core";
 
 const launcher: Launcher = {
-  preflight: imageFolderPreflight({ train: "train_data_dir", validation: "validation_data_dir", numClass: "num_class" }),
+  preflight: imageDataPreflight({ train: "train_data_dir", validation: "validation_data_dir", numClass: "num_class" }),
 };
 
 export default launcher;

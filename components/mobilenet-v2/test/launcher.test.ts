@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RunSpec } from "@aves2/core";
@@ -29,6 +29,15 @@ describe("mobilenet-v2 launcher preflight", () => {
     const val = imageFolder(["cat", "dog", "emu"]);
     const problems = await launcher.preflight!({ spec: spec(2), inputDir: (n) => ({ train_data_dir: train, validation_data_dir: val })[n] });
     expect(problems).toEqual([expect.objectContaining({ path: "--input validation_data_dir", message: "has classes the training data lacks: emu" })]);
+  });
+
+  it("leaves TFRecord shards and path,label CSVs to the entry, which checks their labels", async () => {
+    const shards = imageFolder([]);
+    writeFileSync(join(shards, "train-00000-of-00001"), "");
+    expect(await launcher.preflight!({ spec: spec(37), inputDir: () => shards })).toEqual([]);
+    const csv = imageFolder([]);
+    writeFileSync(join(csv, "labels.csv"), "path,label\n");
+    expect(await launcher.preflight!({ spec: spec(37), inputDir: () => csv })).toEqual([]);
   });
 
   it("rejects a folder that is not ImageFolder data", async () => {

@@ -14,7 +14,7 @@ const UPSTREAM_ARGS = JSON.parse(readFileSync(new URL("./fixtures/upstream-args.
 const catalog = components();
 const replacing = catalog.filter((c) => c.upstream);
 
-function jobFile(upstream: string, args: Record<string, unknown>, data: Record<string, string>, outputs: Record<string, string>, mode: "OSSFile" | "HostPath"): string {
+function jobFile(upstream: string, args: Record<string, unknown>, data: Record<string, string>, outputs: Record<string, string>, mode: "OSSFile" | "HostPath", cmd = "python3 run.py"): string {
   const conf = (path: string) => ({ storage_mode: mode, storage_conf: { path } });
   const dir = tempDir("aves2-upstream-job-");
   const file = join(dir, "job.yaml");
@@ -27,7 +27,7 @@ function jobFile(upstream: string, args: Record<string, unknown>, data: Record<s
     running_spec: {
       source_code: { storage_mode: "OSSFile", storage_conf: { path: `s3://aves2/opensource/components/${upstream}/` } },
       envs: [],
-      cmd: "python3 run.py",
+      cmd,
       normal_args: Object.entries(args).map(([name, value]) => ({ name, value })),
       input_args: Object.entries(data).map(([name, path]) => ({ name, data_conf: conf(path) })),
       output_args: Object.entries(outputs).map(([name, path]) => ({ name, data_conf: conf(path) })),
@@ -49,7 +49,8 @@ describe("upstream AVES2 job files pick the component that replaces them", () =>
   for (const c of replacing) {
     it(`${c.upstream} → ${c.name}`, () => {
       const args = UPSTREAM_ARGS[c.upstream!]!;
-      const file = jobFile(c.upstream!, args, inputsOf(c, "s3://aves2/data/"), { output_path: "s3://aves2/out/" }, "OSSFile");
+      const outputs = Object.fromEntries(c.outputs.map((o) => [o.name, `s3://aves2/out/${o.name}/`]));
+      const file = jobFile(c.upstream!, args, inputsOf(c, "s3://aves2/data/"), outputs, "OSSFile", c.command.join(" "));
       const { component, request, matchedBy, replacedCode } = requestFromJobFile(REPO, file, undefined, {}, REPO, "local");
       expect(component.name).toBe(c.name);
       // by the folder, or by a folder segment that is the component's own name (kmeans, svr)

@@ -46,3 +46,28 @@ export function imageFolderPreflight(names: { train: string; validation?: string
     return problems;
   };
 }
+
+/**
+ * TFRecord shards (`train-00000-of-00004`, `*.tfrecord`) or a path,label CSV:
+ * the Python entry opens and checks those itself (labels against the class
+ * count, CRCs) before training, with the same one-line problems.
+ */
+async function holdsRecordsOrCsv(dir: string): Promise<boolean> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => undefined);
+  if (!entries) return true; // a single TFRecord or CSV file
+  return entries.some((e) => !e.isDirectory() && /-of-|\.tfrecords?$|\.csv$/i.test(e.name));
+}
+
+/**
+ * The preflight of image classifiers that read ImageFolder, CSV or TFRecord
+ * data: ImageFolder data is checked here (imageFolderPreflight), the other
+ * formats by the entry.
+ */
+export function imageDataPreflight(names: { train: string; validation?: string; numClass: string }): NonNullable<Launcher["preflight"]> {
+  const imageFolder = imageFolderPreflight(names);
+  return async (ctx) => {
+    const train = ctx.inputDir(names.train);
+    if (train && (await holdsRecordsOrCsv(train))) return [];
+    return imageFolder(ctx);
+  };
+}

@@ -19,7 +19,7 @@ const KEY_PARTS = ["a b", "ünï", "cødé", "plus+eq=amp&", "paren(1)!'*~", "se
 
 function randomRequest() {
   const key = Array.from({ length: 1 + randomInt(3) }, () => pick(KEY_PARTS)).join("/");
-  const query: Record<string, string> = pick([
+  const query = pick<Record<string, string>>([
     {},
     { partNumber: String(1 + randomInt(10_000)), uploadId: randomBytes(12).toString("base64") },
     { uploads: "" },
