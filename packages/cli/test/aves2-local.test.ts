@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { findComponent } from "@aves2/core";
 import { REPO, runCli as runInRepo, S3_TEST_KEY, type S3TestServer, startS3Server } from "@aves2/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, tempDir } from "./cli.js";
@@ -83,8 +84,9 @@ describe("job files on the local backend", () => {
     const get = async (key: string) => (await s3.client().send(new GetObjectCommand({ Bucket: "aves2", Key: key }))).Body!.transformToString();
     // the seed's args in its order, then its inputs and outputs in theirs, as the AVES2 pod calls it
     const argv = JSON.parse(await get("opensource/test/mobilenet-v2/out/argv.json")) as string[];
+    const mobilenet = findComponent(REPO, "mobilenet-v2");
     expect(argv.filter((a) => a.startsWith("--"))).toEqual([
-      "--model_name", "--num_class", "--batch_size", "--epochs", "--lr", "--image_size", "--seed",
+      ...mobilenet.params.map((p) => `--${p.name}`),
       "--train_data_dir", "--validation_data_dir", "--pre_trained_model_ckpt_path", "--result_dir", "--checkpoint_dir",
     ]);
     expect(argv.slice(0, 8)).toEqual(["--model_name", "mobilenet_v2_14", "--num_class", "37", "--batch_size", "4", "--epochs", "1"]);

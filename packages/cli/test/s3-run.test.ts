@@ -193,7 +193,7 @@ describe("mobilenet-v2 end to end with s3:// input and output", () => {
     const metrics = JSON.parse(await text("runs/mnv2/out/metrics.json"));
     expect(metrics.top1).toBeGreaterThan(0.2); // chance is 0.1
     expect(await keys("runs/mnv2/out/")).toEqual(expect.arrayContaining(["_SUCCESS", "metrics.json", "confusion_matrix.csv"]));
-    expect(await keys("runs/mnv2/ckpt/")).toEqual(["_SUCCESS", "model.pt"]);
+    expect(await keys("runs/mnv2/ckpt/")).toEqual(["_SUCCESS", "best.pt", "last.pt", "model.pt"]);
     expect(await exists(`runs/mnv2/logs/${id}/worker-0.log`)).toBe(true);
     noSecrets(r.stdout, r.stderr, raw);
   }, 300_000);
