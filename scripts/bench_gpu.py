@@ -9,9 +9,16 @@ batch 128, MobileNetV2 width 1.0, bf16 autocast, channels_last), in one run:
                   workers (8 and 16), the same model and step
   GPU only        the same step on tensors already on the GPU: the bound
 
+Then object detection, beside it: the object-detection component's training rate
+(ssdlite320_mobilenet_v3_large and fasterrcnn_mobilenet_v3_large_fpn, 320 px
+synthetic VOC shapes from scripts/make-voc-sample.py, batch 32, bf16) against the
+same detector's step on images and targets already on the GPU.
+
 A benchmark, not a test. Runs where Node is absent (the GPU machine has
 none): `python3 scripts/bench_gpu.py`. Without a CUDA GPU it says so and exits 0.
-BENCH_GPU_IMAGES (default 6400), BENCH_GPU_EPOCHS (default 3) shrink it.
+BENCH_GPU_IMAGES (default 6400), BENCH_GPU_EPOCHS (default 3) shrink it;
+BENCH_GPU_DET_IMAGES (default 1024) the detection set; BENCH_GPU_SUITES
+(default "classification,detection") picks what runs.
 """
 
 import json
@@ -31,6 +38,13 @@ EPOCHS = int(os.environ.get("BENCH_GPU_EPOCHS", "3"))
 CLASSES = 10
 BATCH = 128
 SIZE = 224
+SUITES = os.environ.get("BENCH_GPU_SUITES", "classification,detection").split(",")
+DET_ENTRY = os.path.join(ROOT, "components", "object-detection", "src", "model_main.py")
+DET_MAKE = os.path.join(ROOT, "scripts", "make-voc-sample.py")
+DET_IMAGES = int(os.environ.get("BENCH_GPU_DET_IMAGES", "1024"))
+DET_MODELS = ("ssdlite320_mobilenet_v3_large", "fasterrcnn_mobilenet_v3_large_fpn")
+DET_BATCH = 32
+DET_SIZE = 320
 
 
 def write_images(args):
@@ -134,6 +148,71 @@ def gpu_only_rate(steps=200):
     return steps * BATCH / (time.perf_counter() - started)
 
 
+def detection_component_rates(voc, model_name, work):
+    """img/s per epoch of object-detection's entry (validation only after the last epoch)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [RUNTIME, os.environ.get("PYTHONPATH")]))}
+    argv = [
+        sys.executable, DET_ENTRY, "--tfrecords_dir", voc, "--output_path", os.path.join(work, f"det-{model_name}"),
+        "--model_name", model_name, "--image_size", str(DET_SIZE), "--batch_size", str(DET_BATCH),
+        "--epochs", str(EPOCHS), "--eval_every_epochs", str(EPOCHS), "--display_every_steps", "0", "--resume", "0",
+    ]
+    out = subprocess.run(argv, env=env, cwd=os.path.dirname(DET_ENTRY), capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"bench gpu: object-detection failed ({out.returncode}):\n{out.stdout[-1000:]}{out.stderr[-2000:]}")
+    rates = [json.loads(l[len("AVES2_EVENT "):])["images_per_second"] for l in out.stdout.splitlines()
+             if l.startswith('AVES2_EVENT {"type":"metric"')]
+    info = [l for l in out.stdout.splitlines() if l.startswith(("device:", "input:"))]
+    return rates, info
+
+
+def detection_gpu_only_rate(model_name, steps=30):
+    """The detector's training step (bf16 autocast, adam) on images and targets already on the GPU."""
+    import torch
+
+    sys.path.insert(0, RUNTIME)
+    from aves2_runtime.detection import models
+
+    model = models.build(model_name, 3, DET_SIZE).cuda().train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    images = [torch.rand(3, DET_SIZE, DET_SIZE, device="cuda") for _ in range(DET_BATCH)]
+    box = torch.tensor([[40.0, 40.0, 140.0, 140.0], [180.0, 160.0, 300.0, 290.0]], device="cuda")
+    targets = [{"boxes": box, "labels": torch.tensor([1, 2], device="cuda")} for _ in range(DET_BATCH)]
+
+    def step():
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            loss = sum(model(images, targets).values())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    for _ in range(5):
+        step()
+    torch.cuda.synchronize()
+    started = time.perf_counter()
+    for _ in range(steps):
+        step()
+    torch.cuda.synchronize()
+    return steps * DET_BATCH / (time.perf_counter() - started)
+
+
+def detection_bench(work):
+    """Rows for the detection table: the component (epochs 2+ and first) and GPU-only, per model."""
+    voc = os.path.join(work, "voc")
+    made = subprocess.run([sys.executable, DET_MAKE, "--out", voc, "--train", str(DET_IMAGES), "--val", str(max(32, DET_IMAGES // 16)), "--size", str(DET_SIZE)], capture_output=True, text=True)
+    if made.returncode != 0:
+        raise SystemExit(f"bench gpu: make-voc-sample.py failed:\n{made.stderr[-2000:]}")
+    rows, infos = [["detector", "what", "img/s", "of GPU-only"]], []
+    for name in DET_MODELS:
+        bound = detection_gpu_only_rate(name)
+        rates, info = detection_component_rates(voc, name, work)
+        infos += info
+        steady = statistics.median(rates[1:] or rates)
+        rows.append([name, "component, epochs 2+", f"{steady:,.0f}", f"{steady / bound:.0%}"])
+        rows.append([name, "component, first epoch", f"{rates[0]:,.0f}", f"{rates[0] / bound:.0%}"])
+        rows.append([name, "GPU only (tensors on the GPU)", f"{bound:,.0f}", "100%"])
+    return rows, infos
+
+
 def table(rows):
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
     lines = [f"| {' | '.join(str(c).ljust(w) for c, w in zip(r, widths))} |" for r in rows]
@@ -148,6 +227,19 @@ def main():
         print(f"bench gpu: no CUDA GPU on this machine (torch {torch.__version__}); nothing to measure. Run it on a GPU machine: python3 scripts/bench_gpu.py")
         return 0
     name = torch.cuda.get_device_name(0)
+    if "classification" in SUITES:
+        classification(name, torch)
+    if "detection" in SUITES:
+        print(f"bench gpu: object detection, {name}, {DET_IMAGES} synthetic VOC JPEGs {DET_SIZE} px, batch {DET_BATCH}, bf16")
+        with tempfile.TemporaryDirectory(prefix="aves2-bench-gpu-det-") as work:
+            rows, infos = detection_bench(work)
+        for line in sorted(set(infos)):
+            print(f"  component {line}")
+        print(table(rows))
+    return 0
+
+
+def classification(name, torch):
     print(f"bench gpu: {name}, {os.cpu_count()} cores, torch {torch.__version__}, {IMAGES} JPEGs 256 px, {SIZE} px, batch {BATCH}, bf16, mobilenet_v2 1.0")
     with tempfile.TemporaryDirectory(prefix="aves2-bench-gpu-") as work:
         train, validation = os.path.join(work, "train"), os.path.join(work, "validation")
@@ -167,7 +259,6 @@ def main():
     rows.append(["GPU only (tensors on the GPU)", f"{bound:,.0f}", "100%"])
     print(table(rows))
     print(f"component ≥ 80% of GPU-only: {'✓' if steady >= 0.8 * bound else '✗'}; first epoch within 1.5× of the others: {'✓' if steady <= 1.5 * first else '✗'}")
-    return 0
 
 
 if __name__ == "__main__":

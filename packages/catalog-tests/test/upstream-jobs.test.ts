@@ -43,7 +43,7 @@ function inputsOf(c: Component, root: string): Record<string, string> {
 
 describe("upstream AVES2 job files pick the component that replaces them", () => {
   it("has the upstream args of every replaced folder", () => {
-    expect(Object.keys(UPSTREAM_ARGS).filter((k) => k !== "//").sort()).toEqual(replacing.map((c) => c.upstream!).sort());
+    expect(Object.keys(UPSTREAM_ARGS).filter((k) => k !== "//").sort()).toEqual([...new Set(replacing.map((c) => c.upstream!))].sort()); // several components may replace one folder (CRNN: train, evaluate, predict)
   });
 
   for (const c of replacing) {

@@ -22,30 +22,31 @@ PANEL_W, PANEL_H = 480, 360
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 34, 48  # margins around each plot area
 
 
-def csv_text(history):
+def csv_text(history, columns=COLUMNS):
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(columns)
     for record in history:
-        writer.writerow(["" if record.get(c) is None else record[c] for c in COLUMNS])
+        writer.writerow(["" if record.get(c) is None else record[c] for c in columns])
     return buf.getvalue()
 
 
-def write(folder, history):
-    """curves.csv and curves.png in ``folder``."""
+def write(folder, history, columns=COLUMNS, panels=PANELS):
+    """curves.csv and curves.png in ``folder``. Other tasks give their own ``columns``
+    (the history's keys) and ``panels`` ((title, y label, [(column, colour, legend)]))."""
     os.makedirs(folder, exist_ok=True)
-    atomic_write_text(os.path.join(folder, "curves.csv"), csv_text(history))
-    image = draw(history)
+    atomic_write_text(os.path.join(folder, "curves.csv"), csv_text(history, columns))
+    image = draw(history, panels)
     atomic_write(os.path.join(folder, "curves.png"), lambda tmp: image.save(tmp, format="PNG"))
 
 
-def draw(history):
+def draw(history, panels=PANELS):
     """A PIL image: loss and accuracy over the epochs, train and validation."""
     from PIL import Image, ImageDraw
 
-    image = Image.new("RGB", (PANEL_W * len(PANELS), PANEL_H), "white")
+    image = Image.new("RGB", (PANEL_W * len(panels), PANEL_H), "white")
     pen = ImageDraw.Draw(image)
-    for i, (title, ylabel, series) in enumerate(PANELS):
+    for i, (title, ylabel, series) in enumerate(panels):
         _panel(pen, i * PANEL_W, history, title, ylabel, series)
     return image
 
@@ -58,7 +59,7 @@ def _panel(pen, x0, history, title, ylabel, series):
     epochs = [r["epoch"] for r in history]
     values = [r[c] for r in history for c, _, _ in series if _finite(r.get(c))]
     # both start at 0: losses and accuracies are not negative
-    lo, hi = 0.0, max(values + [1.0 if title == "accuracy" else 1e-3])
+    lo, hi = 0.0, max(values + [1e-3 if title == "loss" else 1.0])
     step = _nice_step(hi / 4)
     hi = step * math.ceil(hi / step - 1e-9)
     first, last = (min(epochs), max(epochs)) if epochs else (0, 1)

@@ -107,14 +107,32 @@ def compiled(net, log):
     return torch.compile(net)
 
 
+def classification_step(label_smoothing=0.0):
+    """Image classification's ``Trainer`` step: cross-entropy, and the right answers counted."""
+
+    def step(net, batch):
+        import torch.nn.functional as F
+
+        images, labels = batch
+        logits = net(images)
+        loss = F.cross_entropy(logits, labels, label_smoothing=label_smoothing)
+        return loss, labels.numel(), {"accuracy": (logits.argmax(1) == labels).sum()}
+
+    return step
+
+
 class Trainer:
     """The model and its optimisation state; batches come from an input pipeline."""
 
-    def __init__(self, model, dev, args, steps_per_epoch, log=print):
+    def __init__(self, model, dev, args, steps_per_epoch, log=print, step=None):
+        """``step(net, batch) -> (loss, count, sums)``: one batch's loss (under autocast),
+        how many items it holds, and {name: summed tensor} to average per item over the
+        epoch (classification's: ``classification_step``, counting right answers)."""
         import torch
         from torch.nn.parallel import DistributedDataParallel
 
         self.model, self.dev, self.args, self.log = model, dev, args, log
+        self.step = step or classification_step(getattr(args, "label_smoothing", 0.0))
         self.steps_per_epoch = steps_per_epoch
         # Training goes through DDP (gradient all-reduce) when distributed; evaluation
         # uses the plain module, so ranks need no lock-step there.
@@ -148,31 +166,32 @@ class Trainer:
         return self.optimizer.param_groups[0]["lr"]
 
     def train_epoch(self, epoch, batches):
-        """One pass over the training shard; returns global (loss, accuracy, images)."""
-        torch, F = self.torch, self.torch.nn.functional
+        """One pass over the training shard; returns the global {"loss", *sums / count, "images"}."""
+        torch = self.torch
         self.net.train()
         # sums stay on the device so no step waits for a host sync
         zero = torch.zeros((), dtype=torch.float64, device=self.dev.device)
-        loss_sum, correct, count = zero.clone(), zero.clone(), 0
+        loss_sum, sums, count = zero.clone(), {}, 0
         steps, every = self.steps_per_epoch, self.args.display_every_steps
-        for step, (images, labels) in enumerate(batches, 1):
+        for step, batch in enumerate(batches, 1):
             with autocast(self.dev):
-                logits = self.net(images)
-                loss = F.cross_entropy(logits, labels, label_smoothing=self.args.label_smoothing)
+                loss, n, batch_sums = self.step(self.net, batch)
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
             self.scaler.step(self.optimizer)
             self.scaler.update()
             self.scheduler.step()
-            loss_sum += loss.detach() * labels.numel()
-            correct += (logits.argmax(1) == labels).sum()
-            count += labels.numel()
+            loss_sum += loss.detach() * n
+            for k, v in batch_sums.items():
+                sums[k] = sums.get(k, zero) + v
+            count += n
             events.progress(epoch, self.args.epochs, step, steps)
             if every and step % every == 0 and distributed.is_main():
                 self.log(f"epoch {epoch} step {step}/{steps}: loss {loss.item():.4f} lr {self.lr():.3g}")
-        totals = torch.stack([loss_sum, correct, zero + count])
-        loss_sum, correct, count = distributed.all_reduce_sum(totals).tolist()
-        return loss_sum / max(count, 1), correct / max(count, 1), int(count)
+        names = list(sums)
+        totals = distributed.all_reduce_sum(torch.stack([loss_sum, *(sums[k] + zero for k in names), zero + count])).tolist()
+        count = totals[-1]
+        return {"loss": totals[0] / max(count, 1), **{k: v / max(count, 1) for k, v in zip(names, totals[1:-1])}, "images": int(count)}
 
     def evaluate(self, batches, size, world, rank):
         """Global validation loss and every image's softmax scores, in validation order.
