@@ -3,7 +3,8 @@ import { join } from "node:path";
 import type { RunSpec } from "@aves2/core";
 import { tempDir } from "@aves2/testkit";
 import { describe, expect, it } from "vitest";
-import launcher, { checkSampleTxt, parseLine } from "../launcher.js";
+import { checkSampleTxt, parseLine } from "@aves2/core";
+import launcher from "../launcher.js";
 
 const DATA = new URL("../data/", import.meta.url).pathname;
 const preflight = (inputs: Record<string, string | undefined>) => launcher.preflight!({ spec: {} as RunSpec, inputDir: (n) => inputs[n] });

@@ -35,7 +35,7 @@ describe("detection-evaluate end to end on the local backend", () => {
     const folder = tempDir();
     writeFileSync(join(folder, "notes.txt"), "not a model\n");
     const r = await runCli(["run", "detection-evaluate", "--input", `model_dir=${folder}`], { env: { AVES2_RUNS_DIR: tempDir(), CI: "1" } });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2); // the entry refused its input: the command says so with 2
     expect(r.stdout).toMatch(/worker-0 exited with code 2: error: \S+: --model_dir has no model.pt \(give the output_path of an object-detection run, e.g. run:<id>\/output_path\)/);
   }, 60_000);
 });

@@ -46,7 +46,7 @@ describe("detection-predict end to end on the local backend", () => {
     const w = spawnSync(python, ["-c", save], { encoding: "utf8" });
     expect(w.status, w.stderr).toBe(0);
     const r = await runCli(["run", "detection-predict", "--input", `model_dir=${folder}`], { env: { AVES2_RUNS_DIR: tempDir(), CI: "1" } });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2); // the entry refused its input: the command says so with 2
     expect(r.stdout).toMatch(
       /worker-0 exited with code 2: error: \S+\/model.pt: is an image-classification checkpoint \(resnet18, 10 classes\), not an object detector \(give the output_path of an object-detection run, e.g. --input model_dir=run:<id>\/output_path\)/,
     );

@@ -16,11 +16,11 @@ function brokenCopy(edit: (root: string) => void): string {
   return root;
 }
 
-/** A run the entry refuses: the run fails, its worker exits 2 with one error line, nothing is trained. */
+/** A run the entry refuses: its worker exits 2 with one error line, so does the command; nothing is trained. */
 async function refused(args: string[]): Promise<string> {
   const runs = tempDir();
   const r = await runCli(["run", "object-detection", ...SAMPLE, ...args], { env: { AVES2_RUNS_DIR: runs, CI: "1" } });
-  expect(r.code, r.stdout + r.stderr).toBe(1);
+  expect(r.code, r.stdout + r.stderr).toBe(2);
   const errors = r.stdout.split("\n").filter((l) => l.startsWith("error: "));
   expect(errors, r.stdout).toHaveLength(1);
   expect(r.stdout).toContain(`worker-0 exited with code 2: ${errors[0]}`);

@@ -59,6 +59,8 @@ export * from "@aves2/storage/config";
 export * from "./scaffold/templates.js";
 export * from "./scaffold/generate.js";
 export * from "./launchers/image-folder.js";
+export * from "./launchers/ocr-checkpoint.js";
+export * from "./launchers/text-lines.js";
 export * from "./launchers/table.js";
 export * from "./bundle/bundle.js";
 export * from "./registry/npm-config.js";
