@@ -1,8 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { findPython, loadComponent, type ParamDef, requestFromJobFile, resolveRun, toYaml } from "@aves2/core";
-import { REPO, tempDir } from "@aves2/testkit";
+import { findPython, loadComponent, requestFromJobFile, resolveRun, toYaml } from "@aves2/core";
+import { asDescribed, byName, REPO, tempDir } from "@aves2/testkit";
 import { beforeAll, describe, expect, it } from "vitest";
 
 const component = loadComponent(new URL("..", import.meta.url).pathname);
@@ -17,16 +17,6 @@ function described(): Record<string, unknown>[] {
   if (r.status !== 0) throw new Error(r.stderr);
   return (JSON.parse(r.stdout) as Record<string, unknown>[]).map(({ description: _d, ...rest }) => rest);
 }
-
-const asDescribed = (p: ParamDef) => ({
-  name: p.name,
-  type: p.type,
-  default: p.default ?? null,
-  ...(p.values ? { values: [...p.values] } : {}),
-  ...(p.min !== undefined ? { min: p.min } : {}),
-  ...(p.max !== undefined ? { max: p.max } : {}),
-});
-const byName = (a: Record<string, unknown>, b: Record<string, unknown>) => String(a.name).localeCompare(String(b.name));
 
 describe("crnn-ocr's manifest", () => {
   it("declares exactly the params tools/train_shadownet.py accepts", () => {

@@ -1,8 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { findPython, loadComponent, type ParamDef, requestFromJobFile, resolveRun, toYaml } from "@aves2/core";
-import { REPO, tempDir } from "@aves2/testkit";
+import { findPython, loadComponent, requestFromJobFile, resolveRun, toYaml } from "@aves2/core";
+import { asDescribed, byName, REPO, tempDir } from "@aves2/testkit";
 import { beforeAll, describe, expect, it } from "vitest";
 
 const component = loadComponent(new URL("..", import.meta.url).pathname);
@@ -14,16 +14,6 @@ beforeAll(async () => {
 function entry(args: string[]): { status: number | null; stdout: string; stderr: string } {
   return spawnSync(python, ["test.py", ...args], { cwd: component.sourceDir, encoding: "utf8", env: { ...process.env, PYTHONPATH: join(REPO, "packages/python-runtime") } });
 }
-
-const asDescribed = (p: ParamDef) => ({
-  name: p.name,
-  type: p.type,
-  default: p.default ?? null,
-  ...(p.values ? { values: [...p.values] } : {}),
-  ...(p.min !== undefined ? { min: p.min } : {}),
-  ...(p.max !== undefined ? { max: p.max } : {}),
-});
-const byName = (a: Record<string, unknown>, b: Record<string, unknown>) => String(a.name).localeCompare(String(b.name));
 
 describe("detection-predict's manifest", () => {
   it("declares exactly the params test.py accepts, and its folders", () => {

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { findPython, loadComponent, type ParamDef, requestFromJobFile, resolveRun } from "@aves2/core";
-import { REPO } from "@aves2/testkit";
+import { findPython, loadComponent, requestFromJobFile, resolveRun } from "@aves2/core";
+import { asDescribed, byName, REPO } from "@aves2/testkit";
 import { beforeAll, describe, expect, it } from "vitest";
 
 const component = loadComponent(new URL("..", import.meta.url).pathname);
@@ -10,16 +10,6 @@ let python: string;
 beforeAll(async () => {
   python = (await findPython(component.runtime.python!)).path;
 });
-
-const asDescribed = (p: ParamDef) => ({
-  name: p.name,
-  type: p.type,
-  default: p.default ?? null,
-  ...(p.values ? { values: [...p.values] } : {}),
-  ...(p.min !== undefined ? { min: p.min } : {}),
-  ...(p.max !== undefined ? { max: p.max } : {}),
-});
-const byName = (a: Record<string, unknown>, b: Record<string, unknown>) => String(a.name).localeCompare(String(b.name));
 
 describe("mobilenet-v2's manifest", () => {
   it("declares exactly the params model_train_new.py accepts", () => {

@@ -11,3 +11,4 @@ export * from "./s3-fidelity-proxy.js";
 export * from "./http-forward-proxy.js";
 export * from "./tls-front.js";
 export * from "./malformed-http-server.js";
+export * from "./entry-args.js";
