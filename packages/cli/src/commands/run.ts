@@ -1,4 +1,4 @@
-import type { RunFlags, RunRecord, RunSummary } from "@aves2/core";
+import type { RunFlags, RunRecord } from "@aves2/core";
 import { Command } from "commander";
 import { context } from "../context.js";
 import { EXIT } from "../errors.js";
@@ -31,15 +31,15 @@ Examples:
 Ctrl-C cancels the run (its process tree is stopped, outputs written so far are kept); a second Ctrl-C kills it at once.`,
       ),
   ).action(async (name: string | undefined, opts: RunOpts) => {
-    const { describeReplacedCode, prepareRun, runSummary } = await import("@aves2/core");
+    const { describeReplacedCode, prepareRun } = await import("@aves2/core");
     const ctx = await context(opts);
     const { plan, spec, backend, launcher, component, replacedCode } = await prepareRun(ctx, name, opts);
     if (replacedCode && opts.file) process.stderr.write(`${opts.file}: ${describeReplacedCode(replacedCode, opts.code)}\n`);
     const out = opts.json ? process.stderr : process.stdout;
-    const replicas = backend.describe(plan).replicas.length;
+    const replicas = "processes" in plan ? (plan.processes as unknown[]).length : "replicas" in plan ? (plan.replicas as unknown[]).length : 1;
     const { RunProgress } = await import("../output/progress.js");
     const progress = new RunProgress(out, Boolean(out.isTTY), replicas > 1);
-    const { TransferView } = await import("@aves2/storage/transfer-view");
+    const { TransferView } = await import("../output/transfer-progress.js");
     const transfers = new TransferView(out, out.isTTY ? "tty" : "lines");
 
     const handle = await backend.submit(plan, spec, {
@@ -71,22 +71,12 @@ Ctrl-C cancels the run (its process tree is stopped, outputs written so far are 
     progress.finish();
 
     if (opts.json) process.stdout.write(json(record));
-    else out.write(summary(record, runSummary(backend, record)));
-    process.exitCode = exitCodeOf(record);
+    else out.write(summary(record));
+    process.exitCode = record.state === "succeeded" ? EXIT.ok : EXIT.runFailed;
   });
 }
 
-/**
- * The process contract's exit 2 is an entry refusing its input (bad data or
- * arguments, said in one `error:` line): the command ends as any refused input
- * does, with 2, not as a run that failed.
- */
-function exitCodeOf(r: RunRecord): number {
-  if (r.state === "succeeded") return EXIT.ok;
-  return r.state === "failed" && r.exitCode === 2 ? EXIT.usage : EXIT.runFailed;
-}
-
-function summary(r: RunRecord, s: RunSummary): string {
+function summary(r: RunRecord): string {
   const took = duration(elapsed(r.startedAt ?? r.createdAt, r.endedAt));
   const lines: string[] = [];
   if (r.state === "succeeded") lines.push(`${green("✓ succeeded")} in ${took}  ${bold(r.runId)}`);
@@ -97,7 +87,10 @@ function summary(r: RunRecord, s: RunSummary): string {
     const scalar = Object.entries(m).filter(([, v]) => typeof v === "number" || typeof v === "string");
     lines.push(`  metrics: ${scalar.map(([k, v]) => `${k}=${metricValue(v)}`).join("  ")}`);
   }
-  for (const o of s.outputs) lines.push(`  ${o.name}: ${o.location}`);
-  for (const note of s.notes) lines.push(dim(`  ${note}`));
+  const plan = r.plan as { runDir?: string; outputs?: { name: string; dir: string; uri?: string }[] };
+  for (const o of plan.outputs ?? []) lines.push(`  ${o.name}: ${o.uri ?? o.dir}`);
+  for (const [k, v] of Object.entries(r.spec.outputs)) if (!plan.outputs) lines.push(`  ${k}: ${v}`);
+  if (r.details.jobId !== undefined) lines.push(dim(`  AVES2 job ${r.details.jobId} on ${r.details.host}   logs: component logs ${r.runId}`));
+  if (plan.runDir) lines.push(dim(`  record: ${plan.runDir}/run.json   logs: component logs ${r.runId}`));
   return `${lines.join("\n")}\n`;
 }

@@ -1,4 +1,3 @@
-import { RUN_REF_PREFIX } from "@aves2/storage/uri";
 import { UserError } from "../errors.js";
 
 /**
@@ -6,7 +5,7 @@ import { UserError } from "../errors.js";
  * named where an input's URI goes. Pure; run-refs.ts resolves them.
  */
 
-export { isRunRef, RUN_REF_PREFIX } from "@aves2/storage/uri";
+export const RUN_REF_PREFIX = "run:";
 
 /** Which run: an id, a unique prefix of one, the newest one, or the newest of a component. */
 export type RunSelector =
@@ -17,6 +16,10 @@ export type RunSelector =
 export interface RunRef {
   readonly run: RunSelector;
   readonly output: string;
+}
+
+export function isRunRef(raw: string): boolean {
+  return raw.trim().startsWith(RUN_REF_PREFIX);
 }
 
 // loose on purpose: a name that is merely unknown gets "no run" or a did-you-mean, not "malformed"

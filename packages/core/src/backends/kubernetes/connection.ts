@@ -4,8 +4,7 @@ import { delimiter, join } from "node:path";
 import type https from "node:https";
 import { closest } from "../../catalog/suggest.js";
 import { UserError } from "../../errors.js";
-import type { RetryPolicy } from "@aves2/storage";
-import { KubeApi } from "./api-client.js";
+import { KubeApi, type RetryPolicy } from "./api-client.js";
 import { checkNamespace } from "./options.js";
 
 export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";

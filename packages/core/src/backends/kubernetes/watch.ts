@@ -1,6 +1,5 @@
 import { createInterface } from "node:readline";
-import { sleep } from "@aves2/storage";
-import { ApiError, isTransient, type KubeApi } from "./api-client.js";
+import { ApiError, isTransient, type KubeApi, sleep } from "./api-client.js";
 import type { K8sObject } from "./objects.js";
 
 export interface WatchStats {

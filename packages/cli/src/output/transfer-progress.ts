@@ -1,0 +1,80 @@
+import type { TransferUpdate } from "@aves2/core";
+import { duration } from "./format.js";
+
+export function bytes(n: number): string {
+  if (n < 1024) return `${Math.round(n)} B`;
+  const units = ["KB", "MB", "GB", "TB"];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
+}
+
+interface Seen {
+  readonly started: number;
+  lastLine: number;
+}
+
+/**
+ * Shows transfers as they go. On a TTY: one redrawn line per transfer with
+ * files, bytes, rate and ETA, then a summary line. Elsewhere: a plain line
+ * every few seconds and one at the end. `json`: one JSON event per update.
+ */
+export class TransferView {
+  private readonly seen = new Map<string, Seen>();
+  private shown = false;
+
+  constructor(
+    private readonly out: NodeJS.WriteStream,
+    private readonly mode: "tty" | "lines" | "json",
+    private readonly everyMs = 5_000,
+  ) {}
+
+  update(u: TransferUpdate): void {
+    const key = `${u.direction}:${u.name}:${u.uri}`;
+    let s = this.seen.get(key);
+    if (!s) {
+      // plain lines: the first comes after `everyMs` (short transfers print only their summary)
+      s = { started: Date.now(), lastLine: Date.now() };
+      this.seen.set(key, s);
+    }
+    if (this.mode === "json") {
+      this.out.write(`${JSON.stringify({ type: u.done ? "transfer-done" : "transfer", ...u, seconds: (Date.now() - s.started) / 1000 })}\n`);
+      return;
+    }
+    const text = describe(u, (Date.now() - s.started) / 1000);
+    if (this.mode === "tty") {
+      const cols = this.out.columns ?? 120;
+      this.out.write(`\r\x1b[2K${text.slice(0, cols - 1)}${u.done ? "\n" : ""}`);
+      this.shown = !u.done;
+      return;
+    }
+    const now = Date.now();
+    if (u.done || now - s.lastLine >= this.everyMs) {
+      s.lastLine = now;
+      this.out.write(`${text}\n`);
+    }
+  }
+
+  /** Clears a half-drawn line before other output. */
+  clear(): void {
+    if (this.mode === "tty" && this.shown) this.out.write("\r\x1b[2K");
+    this.shown = false;
+  }
+}
+
+function describe(u: TransferUpdate, seconds: number): string {
+  const arrow = u.direction === "in" ? "↓" : "↑";
+  const moved = u.bytes - (u.skippedBytes ?? 0);
+  const rate = seconds > 0 ? moved / seconds : 0;
+  const files = u.totalFiles !== undefined ? `${u.files}/${u.totalFiles} files` : `${u.files} files`;
+  const size = u.totalBytes !== undefined ? `${bytes(u.bytes)}/${bytes(u.totalBytes)}` : bytes(u.bytes);
+  const skipped = u.skippedFiles ? `, ${u.skippedFiles} unchanged` : "";
+  const retries = u.retries ? `, ${u.retries} retried` : "";
+  if (u.done) return `${arrow} ${u.name} ${u.uri}: ${files}, ${size} in ${duration(seconds)} (${bytes(rate)}/s)${skipped}${retries}`;
+  const left = u.totalBytes !== undefined && rate > 0 ? (u.totalBytes - u.bytes) / rate : Number.NaN;
+  return `${arrow} ${u.name}  ${files}  ${size}  ${bytes(rate)}/s  ETA ${Number.isFinite(left) ? duration(left) : "-"}${skipped}${retries}`;
+}
