@@ -60,6 +60,14 @@ describe("run on the local backend", () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  it("an entry that refuses its input (the process contract's exit 2) ends the command with 2, its error line said", async () => {
+    const runs = tempDir();
+    const r = await runCli(["run", "echo", "--set", "exit_code=2"], { env: { AVES2_RUNS_DIR: runs } });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain("worker-0 exited with code 2: echo: failing on purpose with 2");
+    expect(record(runs)).toMatchObject({ state: "failed", exitCode: 2 });
+  });
+
   it("a failing process fails the run (exit 1) with its last error line; outputs are still saved", async () => {
     const runs = tempDir();
     const out = join(tempDir(), "results");

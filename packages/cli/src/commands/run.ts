@@ -72,8 +72,18 @@ Ctrl-C cancels the run (its process tree is stopped, outputs written so far are 
 
     if (opts.json) process.stdout.write(json(record));
     else out.write(summary(record));
-    process.exitCode = record.state === "succeeded" ? EXIT.ok : EXIT.runFailed;
+    process.exitCode = exitCodeOf(record);
   });
+}
+
+/**
+ * The process contract's exit 2 is an entry refusing its input (bad data or
+ * arguments, said in one `error:` line): the command ends as any refused input
+ * does, with 2, not as a run that failed.
+ */
+function exitCodeOf(r: RunRecord): number {
+  if (r.state === "succeeded") return EXIT.ok;
+  return r.state === "failed" && r.exitCode === 2 ? EXIT.usage : EXIT.runFailed;
 }
 
 function summary(r: RunRecord): string {
