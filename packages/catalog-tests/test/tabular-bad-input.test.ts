@@ -113,12 +113,12 @@ describe("the tabular family refuses bad input before anything starts", () => {
     expect(readdirSync(out)).toEqual([]);
   });
 
-  it("data that reaches the run unchecked (an archive, as from object storage) fails the run with the same line, and writes nothing", async () => {
+  it("data that reaches the run unchecked (an archive, as from object storage) fails the run with the same line and exit 2, and writes nothing", async () => {
     const archive = writeArchive(join(tempDir(), "data.tar.gz"), [{ name: "train.csv", content: `a,b,c,d,species\n${IRIS_ROWS.replace("6.0", "six")}` }]);
     const runs = tempDir();
     const out = tempDir();
     const r = await runCli(["run", "random-forest-classifier", "--input", `data_dir=${archive}`, "--output", `output_path=${out}`], { env: { AVES2_RUNS_DIR: runs, CI: "1" } });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2); // the entry refused its input (exit 2): so does the command
     expect(r.stdout + r.stderr).toMatch(/worker-0 exited with code 2: error: .*\/train\.csv:4: column "c": "six" is not a number/);
     expect(readdirSync(out)).toEqual([]);
   });
