@@ -1,8 +1,7 @@
-import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findPython, loadComponent, requestFromJobFile, resolveRun, toYaml } from "@aves2/core";
-import { asDescribed, byName, REPO, tempDir } from "@aves2/testkit";
+import { asDescribed, byName, describedArgs, REPO, tempDir } from "@aves2/testkit";
 import { beforeAll, describe, expect, it } from "vitest";
 
 const component = loadComponent(new URL("..", import.meta.url).pathname);
@@ -11,12 +10,7 @@ beforeAll(async () => {
   python = (await findPython(component.runtime.python!)).path;
 });
 
-/** What the entry accepts, as aves2_runtime's Arg table describes it. */
-function described(): Record<string, unknown>[] {
-  const r = spawnSync(python, [component.command[1]!, "--aves2-describe-args"], { cwd: component.sourceDir, encoding: "utf8", env: { ...process.env, PYTHONPATH: join(REPO, "packages/python-runtime") } });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return (JSON.parse(r.stdout) as Record<string, unknown>[]).map(({ description: _d, ...rest }) => rest);
-}
+const described = () => describedArgs(python, component);
 
 describe("ocr-predict's manifest", () => {
   it("declares exactly the params tools/test_shadownet.py accepts", () => {

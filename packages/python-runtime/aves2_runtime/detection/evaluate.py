@@ -10,12 +10,13 @@ from .. import device as devices
 from .. import events
 from ..files import atomic_write_json
 from ..problems import Problem, exit_with
+from ..tabular.args import parse_args
 from ..vision import inputs as vision_inputs
 from . import data, inputs, metrics, models, params, task, trained
 
 
 def main(description, argv=None):
-    args = params.parse(description, params.eval_table(), params.EVAL_FOLDERS, argv)
+    args = parse_args(description, params.eval_table(), params.EVAL_FOLDERS, argv, empty_folders_unset=True)
     try:
         run(args)
     except Problem as p:

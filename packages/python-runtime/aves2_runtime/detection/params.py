@@ -9,7 +9,7 @@ decay_rate 0.9, decay_epochs 1`` here; num_classes came from the label map, as h
 """
 
 from ..problems import Problem
-from ..tabular.args import Arg, parse_args
+from ..tabular.args import Arg
 from ..vision import training
 from . import models
 
@@ -96,11 +96,3 @@ def predict_table():
         Arg("batch_size", "int", 8, "Images per forward pass.", minimum=1, maximum=1024),
     ]
 
-
-def parse(description, table, folders, argv=None):
-    """The namespace; empty folder args count as not given (AVES2 passes unbound inputs as "")."""
-    ns = parse_args(description, table, folders, argv)
-    for name, _ in folders:
-        if not getattr(ns, name):
-            setattr(ns, name, None)
-    return ns

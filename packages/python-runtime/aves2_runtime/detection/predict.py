@@ -18,11 +18,12 @@ from .. import device as devices
 from .. import events
 from ..files import atomic_write, atomic_write_json
 from ..problems import Problem, exit_with
+from ..tabular.args import parse_args
 from . import data, draw, evaluate, params, trained
 
 
 def main(description, argv=None):
-    args = params.parse(description, params.predict_table(), params.PREDICT_FOLDERS, argv)
+    args = parse_args(description, params.predict_table(), params.PREDICT_FOLDERS, argv, empty_folders_unset=True)
     try:
         run(args)
     except Problem as p:

@@ -23,6 +23,7 @@ from .. import device as devices
 from .. import distributed, events
 from ..files import atomic_write_json, atomic_write_text
 from ..problems import Problem, exit_with
+from ..tabular.args import parse_args
 from ..vision import checkpoints, curves, loop, training
 from ..vision import session as vision_session
 from . import data, inputs, models, params, task
@@ -41,7 +42,7 @@ def log(message):
 
 
 def main(description, table, argv=None, after_epoch=None):
-    args = params.parse(description, table, params.TRAIN_FOLDERS, argv)
+    args = parse_args(description, table, params.TRAIN_FOLDERS, argv, empty_folders_unset=True)
     try:
         run(args, after_epoch)
     except Problem as p:

@@ -8,7 +8,7 @@ params (``--aves2-describe-args``, compared by the component's tests).
 from types import SimpleNamespace
 
 from ..problems import Problem
-from ..tabular.args import Arg, parse_args
+from ..tabular.args import Arg
 from ..vision import training
 
 # folders: (name, required). The upstream's char_dict_path / ord_map_dict_path name folders
@@ -101,16 +101,6 @@ def evaluate_table():
 
 def predict_table():
     return [Arg("batch_size", "int", 32, "Lines per step.", minimum=1, maximum=4096)]
-
-
-def parse(description, arg_table, folders, argv=None):
-    """The namespace; bad values are one ``error:`` line and exit code 2. Empty folder args
-    count as not given (AVES2 passes unbound inputs as empty strings)."""
-    ns = parse_args(description, arg_table, folders, argv)
-    for name, _ in folders:
-        if not getattr(ns, name):
-            setattr(ns, name, None)
-    return ns
 
 
 def check_train(args):

@@ -17,6 +17,7 @@ from .. import device as devices
 from .. import distributed, events
 from ..files import atomic_write_json, atomic_write_text
 from ..problems import Problem, exit_with
+from ..tabular.args import parse_args
 from ..vision import training
 from . import batches as lines
 from . import checkpoint, data, decoding, metrics
@@ -80,7 +81,7 @@ def _batches(split, saved, charset, batch_size, dev):
 
 
 def evaluate_main(description, argv=None):
-    args = params.parse(description, params.evaluate_table(), params.EVALUATE_FOLDERS, argv)
+    args = parse_args(description, params.evaluate_table(), params.EVALUATE_FOLDERS, argv, empty_folders_unset=True)
     try:
         _run(_evaluate, args)
     except Problem as p:
@@ -91,7 +92,7 @@ def evaluate_main(description, argv=None):
 
 
 def predict_main(description, argv=None):
-    args = params.parse(description, params.predict_table(), params.PREDICT_FOLDERS, argv)
+    args = parse_args(description, params.predict_table(), params.PREDICT_FOLDERS, argv, empty_folders_unset=True)
     try:
         _run(_predict, args)
     except Problem as p:

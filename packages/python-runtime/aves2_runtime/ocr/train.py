@@ -24,6 +24,7 @@ from .. import device as devices
 from .. import distributed, events
 from ..files import atomic_write_json, atomic_write_text
 from ..problems import Problem, exit_with
+from ..tabular.args import parse_args
 from ..vision import checkpoints, curves, loop, training
 from ..vision.session import agreed
 from . import batches as lines
@@ -45,7 +46,7 @@ def log(message):
 
 
 def main(description, argv=None, after_epoch=None):
-    args = params.parse(description, params.train_table(), params.TRAIN_FOLDERS, argv)
+    args = parse_args(description, params.train_table(), params.TRAIN_FOLDERS, argv, empty_folders_unset=True)
     try:
         params.check_train(args)
         run(args, after_epoch)

@@ -85,8 +85,11 @@ class Arg:
 _MANIFEST_TYPE = {"int": "integer", "float": "number", "str": "string", "bool": "boolean", "choice": "enum"}
 
 
-def parse_args(description, args, io, argv=None):
+def parse_args(description, args, io, argv=None, empty_folders_unset=False):
     """Parse ``argv`` into a namespace: ``io`` are the folder args (data_dir, model_dir, output_path, ...).
+
+    ``empty_folders_unset``: an empty folder arg counts as not given (None), as
+    AVES2 passes an unbound input as an empty string.
 
     ``--aves2-describe-args`` prints the declared params as JSON and exits
     (the catalog's conformance test compares them with the manifest).
@@ -110,4 +113,8 @@ def parse_args(description, args, io, argv=None):
             setattr(ns, a.name, a.parse(text))
         except ValueError as e:
             exit_with(Problem(f"--{a.name}", str(e)))
+    if empty_folders_unset:
+        for name, _ in io:
+            if not getattr(ns, name):
+                setattr(ns, name, None)
     return ns

@@ -105,10 +105,5 @@ DEFAULTS = dict(
 
 
 def parse(description, args, argv=None):
-    """The namespace; bad values are one ``error:`` line and exit code 2. Empty folder
-    args count as not given (AVES2 passes unbound inputs as empty strings)."""
-    ns = parse_args(description, args, FOLDERS, argv)
-    for name, _ in FOLDERS:
-        if not getattr(ns, name):
-            setattr(ns, name, None)
-    return ns
+    """The namespace; bad values are one ``error:`` line and exit code 2."""
+    return parse_args(description, args, FOLDERS, argv, empty_folders_unset=True)
