@@ -10,6 +10,7 @@ import {
   startS3Server,
   startTlsFront,
   type TlsFront,
+  freePort,
   tempDir,
 } from "@aves2/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -209,5 +210,13 @@ describe("through proxies, as aws-cli honours HTTPS_PROXY, HTTP_PROXY and NO_PRO
     withEnv({ HTTP_PROXY: guarded.url.replace("http://", "http://alice:s3cret@") });
     const { into } = await stageIn("s3://real/proxied/", { ...s3, region: "sa-east-1" });
     expect(readFileSync(join(into, "p.txt"), "utf8")).toBe("via proxy");
+  });
+
+  it("a proxy that is down is named in the error, without its credentials", async () => {
+    const dead = await freePort(); // nothing listens there
+    withEnv({ HTTP_PROXY: `http://alice:s3cret@127.0.0.1:${dead}`, NO_PROXY: "", AVES2_S3_RETRY_SECONDS: "1" });
+    const e = await stageIn("s3://real/proxied/", { ...s3, region: "ca-central-1" }).catch((x: unknown) => x);
+    expect(String(e)).toMatch(new RegExp(`cannot reach the S3 endpoint http://127\\.0\\.0\\.1:\\d+ through the proxy http://127\\.0\\.0\\.1:${dead} \\(ECONNREFUSED\\)`));
+    expect(String(e)).not.toContain("s3cret");
   });
 });

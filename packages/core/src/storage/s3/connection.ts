@@ -3,7 +3,7 @@ import { rootCertificates } from "node:tls";
 import { UserError } from "../../errors.js";
 import { Limiter } from "../pool.js";
 import { findCredentials } from "./credentials.js";
-import { endpointDispatcher, MAX_REQUESTS } from "./dispatcher.js";
+import { endpointDispatcher, MAX_REQUESTS, proxyFor } from "./dispatcher.js";
 import { endpointName, type S3Settings } from "./settings.js";
 import { RequestSigner } from "./signer.js";
 import { objectUrl, S3Transport } from "./transport.js";
@@ -15,6 +15,8 @@ export interface S3Connection {
   /** The endpoint as messages name it. */
   readonly endpoint: string;
   readonly credentialSource: string;
+  /** The proxy every request goes through, for messages (no credentials), when one surely is. */
+  readonly proxy?: string;
   /** Requests on the wire at once, across every transfer of this connection. */
   readonly requests: Limiter;
   readonly transport: S3Transport;
@@ -77,12 +79,27 @@ function trustedCas(settings: S3Settings, env: NodeJS.ProcessEnv): string[] | un
 
 async function open(settings: S3Settings, env: NodeJS.ProcessEnv): Promise<S3Connection> {
   const creds = await findCredentials(settings, env);
-  const dispatcher = endpointDispatcher(objectUrl(settings, "bucket", "").url, env, trustedCas(settings, env));
+  const url = objectUrl(settings, "bucket", "").url;
+  const dispatcher = endpointDispatcher(url, env, trustedCas(settings, env));
+  const proxy = proxyFor(url, env);
+  // NO_PROXY may exempt the endpoint (undici decides): a proxy is only named when there is none
+  const named = proxy && !(env.no_proxy ?? env.NO_PROXY) ? withoutCredentials(proxy) : undefined;
   return {
     settings,
     endpoint: endpointName(settings),
     credentialSource: creds.source,
+    ...(named ? { proxy: named } : {}),
     requests: new Limiter(MAX_REQUESTS),
     transport: new S3Transport(settings, dispatcher, new RequestSigner(creds.provider)),
   };
+}
+
+/** A proxy URL as messages may show it: user and password left out. */
+function withoutCredentials(proxy: string): string {
+  try {
+    const u = new URL(proxy);
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return "the proxy set in the environment";
+  }
 }

@@ -9,6 +9,8 @@ export interface S3ErrorContext {
   /** The flag or binding it came from (`--input train_data_dir`). */
   readonly what?: string;
   readonly credentialSource: string;
+  /** The proxy the request went through, when one did (no credentials). */
+  readonly proxy?: string;
 }
 
 type SdkError = Error & { code?: string; Code?: string; $metadata?: { httpStatusCode?: number }; $fault?: string; clockOffsetMs?: number };
@@ -71,6 +73,7 @@ export function explainS3Error(e: unknown, at: S3ErrorContext): unknown {
     return mk(`the S3 endpoint ${at.endpoint} has a TLS certificate this machine does not trust (${net})`, "set AWS_CA_BUNDLE to a PEM file with the CA that signed it");
   }
   if (net || code === "TimeoutError" || /socket hang up|connect ETIMEDOUT|getaddrinfo/i.test(err.message)) {
+    if (at.proxy) return mk(`cannot reach the S3 endpoint ${at.endpoint} through the proxy ${at.proxy} (${net ?? code ?? err.message})`, "is the proxy up? It comes from HTTPS_PROXY or HTTP_PROXY; NO_PROXY lists hosts reached without it");
     return mk(`cannot reach the S3 endpoint ${at.endpoint} (${net ?? code ?? err.message})`, "is the server up? The endpoint comes from AWS_ENDPOINT_URL, s3.endpoint in aves2.config.yaml or S3Endpoint in ~/.aves2/aves2.cfg");
   }
   if (status !== undefined && status >= 500) return mk(`the S3 endpoint ${at.endpoint} kept failing on ${at.uri}: ${status} ${code}`.trim(), "the server is in trouble; try again later");

@@ -19,6 +19,6 @@ export async function send<T>(conn: S3Connection, at: RequestContext, f: () => P
   try {
     return await withRetry(() => conn.requests.run(f), at.policy ?? transferPolicy(), () => at.onRetry?.());
   } catch (e) {
-    throw explainS3Error(e, { endpoint: conn.endpoint, uri: at.uri, credentialSource: conn.credentialSource, ...(at.what ? { what: at.what } : {}) });
+    throw explainS3Error(e, { endpoint: conn.endpoint, uri: at.uri, credentialSource: conn.credentialSource, ...(at.what ? { what: at.what } : {}), ...(conn.proxy ? { proxy: conn.proxy } : {}) });
   }
 }
