@@ -201,7 +201,8 @@ export class KubernetesBackend implements Backend<KubernetesPlan> {
       const others = jobs.filter((o) => o !== primary);
       // canceled here, or by `cancel` in another process (which deletes the job: that is no failure)
       const next = canceling || existsSync(join(plan.runDir, CANCEL_FILE)) ? { ...live, state: "canceled" as const, reason: "canceled by the user" } : mapState(plan, primary, others, pods);
-      if (next.state !== live.state || next.reason !== live.reason) {
+      // a job may report its end before its pod's exit code arrives: that arriving later is news too
+      if (next.state !== live.state || next.reason !== live.reason || next.exitCode !== live.exitCode) {
         live = next;
         const { state, reason, startedAt, endedAt, exitCode } = next;
         // a reason of the past (Unschedulable, an image pull back-off) is no reason any more
@@ -257,6 +258,14 @@ export class KubernetesBackend implements Backend<KubernetesPlan> {
       const drained = new AbortController();
       await Promise.race([streaming, sleep(30_000, drained.signal)]);
       drained.abort();
+      if ((live.state === "succeeded" || live.state === "failed") && live.exitCode === undefined) {
+        // the pods' watch may not have delivered the final container status yet: read it once
+        const listed = await conn.api.request<{ items?: K8sObject[] }>("GET", resourcePath("Pod", ns), { query: { labelSelector: selector } }).catch(() => undefined);
+        if (listed?.items) {
+          pods = listed.items.map((p) => ({ ...p, kind: "Pod", apiVersion: "v1" }));
+          recompute();
+        }
+      }
       ac.abort();
       await Promise.all(informers);
       await Promise.all([...logs.values(), events].map((s) => new Promise((r) => s.end(r))));
