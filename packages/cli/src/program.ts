@@ -1,4 +1,5 @@
 import { Command, Option } from "commander";
+import { backendsCommand } from "./commands/backends.js";
 import { cancelCommand } from "./commands/cancel.js";
 import { deleteCommand } from "./commands/delete.js";
 import { doctorCommand } from "./commands/doctor.js";
@@ -39,7 +40,7 @@ Examples:
 
 Exit codes: 0 ok, 1 the run failed, 2 bad usage or input.`,
     );
-  for (const make of [listCommand, infoCommand, validateCommand, renderCommand, runCommand, runsCommand, statusCommand, logsCommand, cancelCommand, deleteCommand, rerunCommand, doctorCommand, newCommand, publishCommand, searchCommand, storageCommand]) {
+  for (const make of [listCommand, infoCommand, validateCommand, renderCommand, runCommand, runsCommand, statusCommand, logsCommand, cancelCommand, deleteCommand, rerunCommand, doctorCommand, backendsCommand, newCommand, publishCommand, searchCommand, storageCommand]) {
     const cmd = make();
     cmd.addOption(new Option("--debug").hideHelp());
     p.addCommand(cmd);

@@ -159,7 +159,7 @@ describe("consume", () => {
   it("installs the CLI from the registry into an empty folder and runs a published component there", async () => {
     // the CLI's own packages, published as users get them (pnpm turns workspace:* into versions)
     const token = npmrc([`${registry.url.replace(/^http:/, "")}:_authToken=${registry.token}`]);
-    for (const pkg of ["python-runtime", "core", "cli"]) {
+    for (const pkg of ["python-runtime", "storage", "core", "cli"]) {
       const r = spawnSync("pnpm", ["publish", "--registry", registry.url, "--no-git-checks"], {
         cwd: join(REPO, "packages", pkg),
         env: { ...process.env, NPM_CONFIG_USERCONFIG: token },

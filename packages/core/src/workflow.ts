@@ -5,7 +5,7 @@ import { describeReplacedCode, type JobRequest, jobToRequest } from "./aves2/fro
 import { parseJobFile } from "./aves2/parse.js";
 import type { Backend, Plan } from "./backends/backend.js";
 import { type BackendContext, createBackend } from "./backends/index.js";
-import { type KubernetesFlags, kubernetesOptionsFromFlags } from "./backends/kubernetes/options.js";
+import { backendOptions } from "./backends/registry.js";
 import { COMPONENT_SCOPE } from "./bundle/bundle.js";
 import { findComponent, loadCatalog } from "./catalog/catalog.js";
 import { type ComponentSource, registrySource, resolveComponent, searchRegistry } from "./catalog/remote-catalog.js";
@@ -16,15 +16,19 @@ import { type Problem, UserError } from "./errors.js";
 import { type Launcher, loadLauncher } from "./launcher.js";
 import { DISTRIBUTE_TYPES, type Component, type DistributeType } from "./manifest/types.js";
 import { loadConfig } from "./config/config.js";
-import { s3Settings } from "./config/s3-config.js";
+import { s3Settings } from "@aves2/storage/config";
 import { readParamsFile } from "./params/params-file.js";
 import { type ParamLayer, parseAssignments } from "./params/resolve.js";
 import type { RunRequest } from "./run/request.js";
 import { resolveRunRefs } from "./run/run-refs.js";
 import { type EnvVar, resolveRun, type RunSpec } from "./run/spec.js";
 
-/** The run flags shared by `run` and `render`, as the CLI parsed them. */
-export interface RunFlags extends ComponentSourceFlags, KubernetesFlags {
+/**
+ * The run flags shared by `run` and `render`, as the CLI parsed them; the
+ * flags of the options backends declare come under their flag keys
+ * (`--k8s-engine` as `k8sEngine`).
+ */
+export interface RunFlags extends ComponentSourceFlags {
   readonly set?: readonly string[];
   readonly params?: readonly string[];
   readonly input?: readonly string[];
@@ -42,9 +46,9 @@ export interface RunFlags extends ComponentSourceFlags, KubernetesFlags {
   readonly namespace?: string;
   /** `NAME=value`, repeatable. */
   readonly env?: readonly string[];
-  /** AVES2's `debug: true` (the server keeps the job's pods after it ends). */
-  readonly debugJob?: boolean;
   readonly aves2Host?: string;
+  /** The backends' declared options (`timeout`, `k8sEngine`, `debugJob`, ...), as given. */
+  readonly [declaredOption: string]: unknown;
 }
 
 const ROLES = ["worker", "ps"] as const;
@@ -90,7 +94,8 @@ export function requestFromFlags(ref: string, flags: RunFlags, cwd: string, defa
     workers = Number(flags.workers);
     if (!Number.isInteger(workers) || workers < 1) throw UserError.of(`"${flags.workers}" is not a positive integer`, { path: "--workers" });
   }
-  const kubernetes = kubernetesOptionsFromFlags(flags);
+  const backend = flags.backend ?? defaultBackend;
+  const options = backendOptions(backend, flags);
   return {
     component: ref,
     params: layers,
@@ -104,15 +109,14 @@ export function requestFromFlags(ref: string, flags: RunFlags, cwd: string, defa
     ...(flags.image ? { image: flags.image } : {}),
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
     ...(flags.env?.length ? { env: Object.entries(parseAssignments(flags.env, "--env")).map(([name, value]) => ({ name, value })) } : {}),
-    ...(flags.debugJob ? { aves2: { debug: true } } : {}),
-    ...(kubernetes ? { kubernetes } : {}),
-    backend: flags.backend ?? defaultBackend,
+    ...(Object.keys(options).length ? { options } : {}),
+    backend,
     cwd,
   };
 }
 
 /** The job file's request, changed by whatever flags were also given (they win). */
-function overlay(job: RunRequest, flags: RunRequest, given: RunFlags): RunRequest {
+function overlay(job: RunRequest, flags: RunRequest): RunRequest {
   const env = new Map<string, EnvVar>((job.env ?? []).map((e) => [e.name, e]));
   for (const e of flags.env ?? []) env.set(e.name, e);
   const resources = {
@@ -132,8 +136,7 @@ function overlay(job: RunRequest, flags: RunRequest, given: RunFlags): RunReques
     ...(flags.image ? { image: flags.image } : {}),
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
     ...(env.size ? { env: [...env.values()] } : {}),
-    ...(given.debugJob ? { aves2: { ...job.aves2, debug: true } } : {}),
-    ...(flags.kubernetes ? { kubernetes: flags.kubernetes } : {}),
+    ...(flags.options ? { options: flags.options } : {}),
     backend: flags.backend,
   };
 }
@@ -163,7 +166,7 @@ export function requestFromJobFile(root: string, file: string, ref: string | und
     },
   });
   const fromFlags = requestFromFlags(fromJob.request.component, flags, cwd, defaultBackend);
-  return { ...fromJob, request: overlay(fromJob.request, fromFlags, flags) };
+  return { ...fromJob, request: overlay(fromJob.request, fromFlags) };
 }
 
 export interface RunContext extends BackendContext {
@@ -232,8 +235,9 @@ export async function planRun(root: string, ctx: BackendContext, request: RunReq
   const resolved = resolveRunRefs(request, { runsDir: ctx.config.runsDir.value, backend: backend.name, component: component.name });
   const launcher = await loadLauncher(component);
   const spec = resolveRun(component, resolved, { ...(launcher.check ? { check: launcher.check } : {}) });
-  await backend.prepare?.(spec, resolved, { offline: ctx.offline ?? false });
-  return { component, launcher, spec, backend, plan: backend.plan(spec) };
+  const options = resolved.options ?? {};
+  const target = await backend.prepare(spec, options, { offline: ctx.offline ?? false });
+  return { component, launcher, spec, backend, plan: backend.plan(spec, target, options) };
 }
 
 /** Published components matching `text`: the registry's search, or the entries of an S3 catalog's index. */

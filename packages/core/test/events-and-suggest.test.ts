@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { closest, didYouMean } from "../src/catalog/suggest.js";
 import { parseEventLine } from "../src/run/events.js";
-import { isArchive, parseUri } from "../src/storage/uri.js";
+import { isArchive, parseUri } from "@aves2/storage/uri";
 
 describe("events", () => {
   it("parses AVES2_EVENT lines and leaves everything else as log", () => {

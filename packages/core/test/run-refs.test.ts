@@ -3,15 +3,15 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tempDir } from "@aves2/testkit";
 import { describe, expect, it } from "vitest";
-import type { RunRecord, RunState } from "../src/backends/backend.js";
-import { writeRecord } from "../src/backends/local/records.js";
+import type { RunRecord, RunState } from "../src/records/record.js";
+import { writeRecord } from "../src/records/run-store.js";
 import { UserError } from "../src/errors.js";
 import { loadComponent } from "../src/manifest/load.js";
 import type { RunRequest } from "../src/run/request.js";
 import { parseRunRef } from "../src/run/run-ref.js";
 import { resolveRunRefs } from "../src/run/run-refs.js";
 import { inputSourceComments, resolveRun, specToJSON } from "../src/run/spec.js";
-import { parseUri } from "../src/storage/uri.js";
+import { parseUri } from "@aves2/storage/uri";
 
 interface Recorded {
   runId: string;

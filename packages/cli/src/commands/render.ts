@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import type { Aves2Plan, KubernetesPlan, RunFlags } from "@aves2/core";
+import type { RunFlags } from "@aves2/core";
 import { Command } from "commander";
 import { context } from "../context.js";
 import { json } from "../output/format.js";
@@ -29,18 +29,14 @@ Examples:
   $ pnpm component render mobilenet-v2 --backend k8s --distribute PYTORCH_DDP --workers 2   # the Kubernetes objects (YAML)`,
       ),
   ).action(async (name: string | undefined, opts: RunFlags & { json?: boolean; python?: string; outFile?: string }) => {
-    const { describeReplacedCode, formatJobFile, inputSourceComments, kubernetesManifest, prepareRun, toYaml } = await import("@aves2/core");
+    const { describeReplacedCode, prepareRun } = await import("@aves2/core");
     const ctx = await context(opts);
     // render contacts no server: Kubernetes plans from the kubeconfig alone (or none)
-    const { plan, replacedCode } = await prepareRun({ ...ctx, offline: true }, name, opts);
+    const { plan, backend, replacedCode } = await prepareRun({ ...ctx, offline: true }, name, opts);
     if (replacedCode && opts.file) process.stderr.write(`${opts.file}: ${describeReplacedCode(replacedCode, opts.code)}\n`);
-    // Kubernetes objects are schema-checked as submit checks them, whichever way they are printed
-    const manifest = plan.backend === "kubernetes" ? await kubernetesManifest(plan as KubernetesPlan) : undefined;
-    const text = opts.json
-      ? json(plan)
-      : plan.backend === "aves2" && "jobFile" in plan
-        ? [...inputSourceComments(plan.spec), formatJobFile((plan as Aves2Plan).jobFile)].join("\n")
-        : (manifest ?? toYaml(plan, { lineWidth: 120, noRefs: true }));
+    // the backend says how its plan reads (and checks it as submit would), whichever way it is printed
+    const described = backend.describe(plan);
+    const text = opts.json ? json(await described.json()) : await described.text();
     if (!opts.outFile) {
       process.stdout.write(text);
       return;

@@ -1,4 +1,4 @@
-import type { RunFlags, RunRecord } from "@aves2/core";
+import type { RunFlags, RunRecord, RunSummary } from "@aves2/core";
 import { Command } from "commander";
 import { context } from "../context.js";
 import { EXIT } from "../errors.js";
@@ -31,15 +31,15 @@ Examples:
 Ctrl-C cancels the run (its process tree is stopped, outputs written so far are kept); a second Ctrl-C kills it at once.`,
       ),
   ).action(async (name: string | undefined, opts: RunOpts) => {
-    const { describeReplacedCode, prepareRun } = await import("@aves2/core");
+    const { describeReplacedCode, prepareRun, runSummary } = await import("@aves2/core");
     const ctx = await context(opts);
     const { plan, spec, backend, launcher, component, replacedCode } = await prepareRun(ctx, name, opts);
     if (replacedCode && opts.file) process.stderr.write(`${opts.file}: ${describeReplacedCode(replacedCode, opts.code)}\n`);
     const out = opts.json ? process.stderr : process.stdout;
-    const replicas = "processes" in plan ? (plan.processes as unknown[]).length : "replicas" in plan ? (plan.replicas as unknown[]).length : 1;
+    const replicas = backend.describe(plan).replicas.length;
     const { RunProgress } = await import("../output/progress.js");
     const progress = new RunProgress(out, Boolean(out.isTTY), replicas > 1);
-    const { TransferView } = await import("../output/transfer-progress.js");
+    const { TransferView } = await import("@aves2/storage/transfer-view");
     const transfers = new TransferView(out, out.isTTY ? "tty" : "lines");
 
     const handle = await backend.submit(plan, spec, {
@@ -71,7 +71,7 @@ Ctrl-C cancels the run (its process tree is stopped, outputs written so far are 
     progress.finish();
 
     if (opts.json) process.stdout.write(json(record));
-    else out.write(summary(record));
+    else out.write(summary(record, runSummary(backend, record)));
     process.exitCode = exitCodeOf(record);
   });
 }
@@ -86,7 +86,7 @@ function exitCodeOf(r: RunRecord): number {
   return r.state === "failed" && r.exitCode === 2 ? EXIT.usage : EXIT.runFailed;
 }
 
-function summary(r: RunRecord): string {
+function summary(r: RunRecord, s: RunSummary): string {
   const took = duration(elapsed(r.startedAt ?? r.createdAt, r.endedAt));
   const lines: string[] = [];
   if (r.state === "succeeded") lines.push(`${green("✓ succeeded")} in ${took}  ${bold(r.runId)}`);
@@ -97,10 +97,7 @@ function summary(r: RunRecord): string {
     const scalar = Object.entries(m).filter(([, v]) => typeof v === "number" || typeof v === "string");
     lines.push(`  metrics: ${scalar.map(([k, v]) => `${k}=${metricValue(v)}`).join("  ")}`);
   }
-  const plan = r.plan as { runDir?: string; outputs?: { name: string; dir: string; uri?: string }[] };
-  for (const o of plan.outputs ?? []) lines.push(`  ${o.name}: ${o.uri ?? o.dir}`);
-  for (const [k, v] of Object.entries(r.spec.outputs)) if (!plan.outputs) lines.push(`  ${k}: ${v}`);
-  if (r.details.jobId !== undefined) lines.push(dim(`  AVES2 job ${r.details.jobId} on ${r.details.host}   logs: component logs ${r.runId}`));
-  if (plan.runDir) lines.push(dim(`  record: ${plan.runDir}/run.json   logs: component logs ${r.runId}`));
+  for (const o of s.outputs) lines.push(`  ${o.name}: ${o.location}`);
+  for (const note of s.notes) lines.push(dim(`  ${note}`));
   return `${lines.join("\n")}\n`;
 }

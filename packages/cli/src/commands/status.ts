@@ -13,7 +13,8 @@ export function statusCommand(): Command {
     .option("--json", "print the run record as JSON")
     .addHelpText("after", "\nExamples:\n  $ pnpm component status mobilenet-v2-20261125-101500-ab12\n  $ pnpm component status mobilenet-v2-2026 --json")
     .action(async (id: string, opts: RunIdFlags & { json?: boolean }) => {
-      const r = await (await backendOfRun(id, opts)).status(id);
+      const backend = await backendOfRun(id, opts);
+      const r = await backend.status(id);
       if (opts.json) {
         process.stdout.write(json(r));
         return;
@@ -24,9 +25,9 @@ export function statusCommand(): Command {
         `created: ${r.createdAt}   duration: ${duration(elapsed(r.startedAt, r.endedAt))}${r.exitCode !== undefined ? `   exit code: ${r.exitCode}` : ""}`,
         `params: ${Object.entries(r.spec.params).map(([k, v]) => `${k}=${v}`).join(" ")}`,
       ];
-      const k8s = r.backend === "kubernetes" ? (r.details as { namespace?: string; context?: string; primary?: { kind: string; name: string } }) : undefined;
-      if (k8s?.primary) out.push(`Kubernetes: ${k8s.primary.kind} ${k8s.primary.name}   namespace: ${k8s.namespace}${k8s.context ? `   context: ${k8s.context}` : ""}`);
-      if (r.details.jobId !== undefined) out.push(`AVES2 job: ${r.details.jobId} (${r.details.status}) on ${r.details.host}${r.details.namespace ? `   namespace: ${r.details.namespace}` : ""}`);
+      const { runSummary } = await import("@aves2/core");
+      const { placement } = runSummary(backend, r);
+      if (placement) out.push(placement);
       if (r.metrics.epochs.length) {
         const keys = [...new Set(r.metrics.epochs.flatMap((e) => Object.keys(e)))].filter((k) => k !== "epochs");
         out.push("", table(keys.map((k) => k.toUpperCase()), r.metrics.epochs.map((e) => keys.map((k) => metricValue(e[k])))));

@@ -3,7 +3,7 @@ import { context } from "../context.js";
 import { json } from "../output/format.js";
 import { dim, green } from "../output/style.js";
 import { table } from "../output/table.js";
-import { bytes } from "../output/transfer-progress.js";
+import { bytes, syncResultLine, TransferView } from "@aves2/storage/transfer-view";
 
 export function storageCommand(): Command {
   const storage = new Command("storage").description("move data between local folders and object storage (s3://), with the engine runs use");
@@ -30,7 +30,6 @@ AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), ~/.aws, aves2.config.yaml (s3:) and ~/
       const { s3Settings, syncUris } = await import("@aves2/core");
       const ctx = await context();
       const out = process.stdout;
-      const { TransferView } = await import("../output/transfer-progress.js");
       const view = new TransferView(opts.json ? out : process.stderr, opts.json ? "json" : process.stderr.isTTY ? "tty" : "lines");
       const t = await syncUris(src, dst, { cwd: ctx.cwd, s3: s3Settings(ctx.config.s3), progress: (u) => view.update(u), ...(opts.marker ? { marker: true } : {}) });
       view.clear();
@@ -38,12 +37,7 @@ AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), ~/.aws, aves2.config.yaml (s3:) and ~/
         out.write(`${JSON.stringify({ type: "result", ...t })}\n`);
         return;
       }
-      const verb = t.direction === "out" ? "uploaded" : "downloaded";
-      const rate = t.seconds > 0 ? `, ${bytes(t.bytes / t.seconds)}/s` : "";
-      out.write(
-        `${green("✓")} ${verb} ${t.files} file${t.files === 1 ? "" : "s"} (${bytes(t.bytes)}) ${t.direction === "out" ? "to" : "from"} ${t.uri} in ${t.seconds.toFixed(1)}s${rate}` +
-          `${t.skipped ? `; ${t.skipped} unchanged` : ""}${t.unverified ? `; ${t.unverified} checked by size only (no checksum the server's ETag allows)` : ""}${t.marker ? `; wrote ${t.marker}` : ""}${t.retries ? dim(`; ${t.retries} requests retried`) : ""}\n`,
-      );
+      out.write(syncResultLine(t, { ok: (s) => green(s), faint: (s) => dim(s) }));
     });
   storage
     .command("ls")

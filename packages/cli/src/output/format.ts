@@ -1,11 +1,4 @@
-export function duration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return "-";
-  if (seconds < 60) return `${seconds.toFixed(1)}s`;
-  const m = Math.floor(seconds / 60);
-  const s = Math.round(seconds % 60);
-  if (m < 60) return `${m}m${String(s).padStart(2, "0")}s`;
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
-}
+export { duration } from "@aves2/storage/transfer-view";
 
 export function elapsed(from?: string, to?: string): number {
   if (!from) return Number.NaN;

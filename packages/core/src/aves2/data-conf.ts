@@ -1,5 +1,5 @@
 import { UserError } from "../errors.js";
-import { type DataUri, formatUri, parseUri } from "../storage/uri.js";
+import { type DataUri, formatUri, parseUri } from "@aves2/storage/uri";
 import type { DataConf } from "./job-file.js";
 
 /** A problem with one data_conf, relative to it (`storage_conf.path`), for the caller to place. */

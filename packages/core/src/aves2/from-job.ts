@@ -4,7 +4,7 @@ import type { Component, DistributeType, ParamDef, ParamType, ParamValue } from 
 import { coerceParam } from "../params/coerce.js";
 import { didYouMean } from "../catalog/suggest.js";
 import type { RunRequest } from "../run/request.js";
-import { type DataUri, formatUri } from "../storage/uri.js";
+import { type DataUri, formatUri } from "@aves2/storage/uri";
 import { splitCommandLine } from "./command-line.js";
 import { type NfsMount, dataConfToUri } from "./data-conf.js";
 import type { DataConf } from "./job-file.js";

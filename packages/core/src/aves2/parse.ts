@@ -1,6 +1,6 @@
 import { closest } from "../catalog/suggest.js";
 import { type Problem, UserError } from "../errors.js";
-import { formatPath } from "../manifest/schema.js";
+import { formatPath } from "../key-path.js";
 import type { ParamValue } from "../manifest/types.js";
 import { parseYaml } from "../manifest/yaml-source.js";
 import {

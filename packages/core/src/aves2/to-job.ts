@@ -1,7 +1,7 @@
 import { type Problem, UserError } from "../errors.js";
 import type { RoleResources } from "../manifest/types.js";
 import type { RunSpec } from "../run/spec.js";
-import { type DataUri, formatUri } from "../storage/uri.js";
+import { type DataUri, formatUri } from "@aves2/storage/uri";
 import { joinCommandLine } from "./command-line.js";
 import { uriToDataConf } from "./data-conf.js";
 import type { Aves2JobFile, DataArg, DataConf, JobRole } from "./job-file.js";

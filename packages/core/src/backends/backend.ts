@@ -1,59 +1,16 @@
 import type { Launcher } from "../launcher.js";
+import { toYaml } from "../manifest/yaml-source.js";
 import type { RunEvent } from "../run/events.js";
-import type { RunRequest } from "../run/request.js";
+import type { RunRecord } from "../records/record.js";
 import type { RunSpec, SpecJSON } from "../run/spec.js";
-import type { Transfer, TransferProgress } from "../storage/store.js";
-
-export type RunState = "pending" | "running" | "succeeded" | "failed" | "canceled";
-export const TERMINAL_STATES: readonly RunState[] = ["succeeded", "failed", "canceled"];
+import type { TransferProgress } from "@aves2/storage";
+import type { OptionValues } from "./options.js";
 
 /** A backend's plan: a printable value saying what submit would do. */
 export interface Plan {
   readonly backend: string;
   readonly runId: string;
   readonly spec: SpecJSON;
-}
-
-export interface RunMetrics {
-  /** One entry per epoch, as the process reported them. */
-  readonly epochs: readonly Record<string, unknown>[];
-  readonly summary?: Record<string, unknown>;
-}
-
-/** What `runs` and `status` show, and what run.json holds. Never credentials. */
-export interface RunRecord {
-  readonly runId: string;
-  readonly backend: string;
-  readonly component: { readonly name: string; readonly version: string };
-  readonly state: RunState;
-  /** Why it failed or was canceled, in words a user can act on. */
-  readonly reason?: string;
-  readonly createdAt: string;
-  readonly startedAt?: string;
-  readonly endedAt?: string;
-  readonly exitCode?: number | null;
-  readonly metrics: RunMetrics;
-  readonly transfers: readonly Transfer[];
-  readonly spec: SpecJSON;
-  readonly plan: Plan;
-  /** Backend-specific facts (pids, interpreter, object names). */
-  readonly details: Readonly<Record<string, unknown>>;
-}
-
-/** The record of a run just submitted: nothing observed yet. */
-export function newRunRecord(plan: Plan, details: RunRecord["details"], state: RunState = "pending"): RunRecord {
-  return {
-    runId: plan.runId,
-    backend: plan.backend,
-    component: { name: plan.spec.component.name, version: plan.spec.component.version },
-    state,
-    createdAt: plan.spec.createdAt,
-    metrics: { epochs: [] },
-    transfers: [],
-    spec: plan.spec,
-    plan,
-    details,
-  };
 }
 
 export interface LogLine {
@@ -81,16 +38,45 @@ export interface RunHandle {
   cancel(): Promise<void>;
 }
 
-/** One interface, one folder per backend (TorchX's scheduler model). */
-export interface Backend<P extends Plan = Plan> {
+/** What `render` prints of a plan, and what `run` shows while it goes. */
+export interface PlanDescription {
+  /** The replicas (`worker-0`, ...): logs are prefixed, and progress kept, per replica when there are several. */
+  readonly replicas: readonly string[];
+  /** `render`: the plan as its backend writes it (YAML, a job file, manifests), checked as submit would check it. */
+  text(): Promise<string>;
+  /** `render --json`: the plan as JSON, checked the same way. */
+  json(): Promise<unknown>;
+}
+
+/** A finished run, as `run` ends and `status` shows it, whatever its backend. */
+export interface RunSummary {
+  /** Where each output is now: a URI, or a folder on this machine. */
+  readonly outputs: readonly { readonly name: string; readonly location: string }[];
+  /** Where the run is recorded and how to read its logs (the last lines `run` prints). */
+  readonly notes: readonly string[];
+  /** The run on its backend in one line (`status`): a Kubernetes object, an AVES2 job. */
+  readonly placement?: string;
+}
+
+/**
+ * One interface, one folder per backend (TorchX's scheduler model). The flow
+ * is prepare → plan → submit: `prepare` does the I/O a plan depends on and
+ * returns it as a value (the target); `plan` is a pure function of the spec,
+ * the target and the backend's declared options.
+ */
+export interface Backend<P extends Plan = Plan, T = unknown> {
   readonly name: string;
   /**
    * The I/O a plan depends on (kubeconfig, cluster API discovery), done after
-   * resolve and before the pure plan(). `offline` (render): contact no server.
+   * resolve: where the run goes, as a value. `offline` (render): contact no server.
    */
-  prepare?(spec: RunSpec, request: RunRequest, opts: { readonly offline: boolean }): Promise<void>;
-  /** Pure: no I/O. The same spec gives the same plan. */
-  plan(spec: RunSpec): P;
+  prepare(spec: RunSpec, options: OptionValues, ctx: { readonly offline: boolean }): Promise<T>;
+  /** Pure: no I/O. The same spec, target and options give the same plan. */
+  plan(spec: RunSpec, target: T, options: OptionValues): P;
+  /** What render prints of the plan. */
+  describe(plan: P): PlanDescription;
+  /** The finished run in the common terms of a summary (default: its spec's outputs). */
+  summarize?(record: RunRecord): RunSummary;
   submit(plan: P, spec: RunSpec, opts?: SubmitOptions): Promise<RunHandle>;
   status(runId: string): Promise<RunRecord>;
   logs(runId: string, opts: { follow: boolean; onLog: (line: LogLine) => void; signal?: AbortSignal }): Promise<void>;
@@ -100,4 +86,18 @@ export interface Backend<P extends Plan = Plan> {
   delete?(runId: string): Promise<RunRecord>;
   /** Starts the same run again where the backend can (AVES2's start_job). */
   rerun?(runId: string): Promise<RunRecord>;
+}
+
+/** A plan printed as YAML, for backends with no format of their own. */
+export function yamlDescription(plan: Plan, replicas: readonly string[]): PlanDescription {
+  return {
+    replicas,
+    text: async () => toYaml(plan, { lineWidth: 120, noRefs: true }),
+    json: async () => plan,
+  };
+}
+
+/** The summary of a finished run: its backend's, else the outputs its spec names. */
+export function runSummary(backend: Backend, record: RunRecord): RunSummary {
+  return backend.summarize?.(record) ?? { outputs: Object.entries(record.spec.outputs).map(([name, location]) => ({ name, location })), notes: [] };
 }

@@ -1,8 +1,9 @@
 import { join } from "node:path";
-import type { Backend, RunRecord } from "./backend.js";
+import type { RunRecord } from "../records/record.js";
+import { readRecordAt, runIds } from "../records/run-store.js";
+import type { Backend } from "./backend.js";
 import { type BackendContext, createBackend } from "./index.js";
 import { aves2Records } from "./aves2/records.js";
-import { readRecordAt, runIds } from "./local/records.js";
 
 /** The backend a recorded run ran on, found by run id, unique prefix, or AVES2 job id. */
 function recordedBackend(runsDir: string, id: string): string | undefined {

@@ -49,6 +49,18 @@ export function componentDirs(root: string): string[] {
     .sort();
 }
 
+const folderName = (dir: string): string => dir.split(/[/\\]/).pop()!;
+
+/** The names of the catalog's components (their folders' names). */
+export function componentNames(root: string): string[] {
+  return componentDirs(root).map(folderName);
+}
+
+/** The catalog's folder of component `name` (`components/<name>/`), or undefined when it has none. */
+export function componentDir(root: string, name: string): string | undefined {
+  return componentDirs(root).find((d) => folderName(d) === name);
+}
+
 /** Loads every component; a broken one is reported, not fatal to the others. */
 export function loadCatalog(root: string): CatalogEntry[] {
   return componentDirs(root).map((dir) => {
@@ -78,10 +90,9 @@ export function findComponent(root: string, ref: string): Component {
     throw UserError.of(`no component at "${ref}"`, { hint: `${dir} has no ${MANIFEST_FILE}` });
   }
   const { name, version } = parseComponentRef(ref);
-  const dirs = componentDirs(root);
-  const dir = dirs.find((d) => d.endsWith(`/components/${name}`) || d.endsWith(`\\components\\${name}`));
+  const dir = componentDir(root, name);
   if (!dir) {
-    const known = dirs.map((d) => d.split(/[/\\]/).pop()!);
+    const known = componentNames(root);
     throw UserError.of(`unknown component "${name}"`, {
       hint: didYouMean(name, known) ?? (known.length ? `known components: ${known.join(", ")}` : "this catalog has no components"),
     });

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { type Problem, UserError } from "../errors.js";
 import { loadComponent } from "../manifest/load.js";
-import { formatPath } from "../manifest/schema.js";
+import { formatPath } from "../key-path.js";
 import { parseSampleUse } from "../manifest/sample.js";
 import type { Component } from "../manifest/types.js";
 import { parseYaml, type YamlSource } from "../manifest/yaml-source.js";

@@ -3,7 +3,7 @@
  * entry point: `component list` and `info` load these dozen modules instead of
  * the whole engine, which keeps the CLI's start-up close to bare node.
  */
-export { findComponent, findProjectRoot, loadCatalog, componentDirs, entryName, parseComponentRef, type CatalogEntry } from "./catalog.js";
+export { findComponent, findProjectRoot, loadCatalog, componentDir, componentDirs, componentNames, entryName, parseComponentRef, type CatalogEntry } from "./catalog.js";
 export { type CatalogProblem, checkCatalog, type ValidationResult, validateComponents } from "./check.js";
 export { catalogEntryJSON, componentHeadline } from "./summary.js";
 export { type CatalogQuery, type CategoryGroup, groupByCategory, queryCatalog } from "./query.js";

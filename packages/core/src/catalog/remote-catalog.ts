@@ -7,9 +7,9 @@ import { UserError } from "../errors.js";
 import { loadComponent } from "../manifest/load.js";
 import type { Component } from "../manifest/types.js";
 import type { NpmRegistry } from "../registry/npm-registry.js";
-import { unpackArchive } from "../storage/archive/unpack.js";
-import { cacheRoot } from "../storage/content-cache.js";
-import { componentDirs, parseComponentRef } from "./catalog.js";
+import { unpackArchive } from "@aves2/storage";
+import { cacheRoot } from "@aves2/storage";
+import { componentDir, componentNames, parseComponentRef } from "./catalog.js";
 import { didYouMean } from "./suggest.js";
 
 /** A published version, as a registry or an S3 index lists it. */
@@ -63,7 +63,7 @@ function loadCached(dir: string): Component {
  */
 export async function resolveComponent(root: string, ref: string, source: () => ComponentSource): Promise<Component> {
   const { name, version } = parseComponentRef(ref);
-  const local = componentDirs(root).find((d) => d.split(/[/\\]/).pop() === name);
+  const local = componentDir(root, name);
   if (local && !ref.includes("/")) {
     const c = loadComponent(local);
     if (!version || c.version === version) return c;
@@ -74,7 +74,7 @@ export async function resolveComponent(root: string, ref: string, source: () => 
   const src = source();
   const versions = await src.versions(name);
   if (!versions || versions.length === 0) {
-    const known = componentDirs(root).map((d) => d.split(/[/\\]/).pop()!);
+    const known = componentNames(root);
     throw UserError.of(`unknown component "${name}": not in this catalog, nor published on ${src.label}`, { hint: didYouMean(name, known) ?? "`component search <text>` finds published components" });
   }
   const wanted = version ? versions.find((v) => v.version === version) : latest(versions);

@@ -3,13 +3,9 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { UserError } from "../errors.js";
 import { parseYaml } from "../manifest/yaml-source.js";
-import { readS3FileSettings, resolveS3Config, type S3Config, type S3FileSettings } from "./s3-config.js";
+import { readS3FileSettings, resolveS3Config, type S3Config, type S3FileSettings, type Setting } from "@aves2/storage/config";
 
-/** A setting with where it came from, so `doctor` can say why it has the value it has. */
-export interface Setting<T> {
-  readonly value: T;
-  readonly source: string;
-}
+export type { Setting } from "@aves2/storage/config";
 
 export interface Config {
   /** Interpreter for local runs; unset = search for one that has the modules. */

@@ -3,9 +3,10 @@ import { basename, isAbsolute, join, resolve } from "node:path";
 import { type Problem, UserError } from "../errors.js";
 import { isNone } from "../params/coerce.js";
 import { deepFreeze } from "../run/freeze.js";
-import { isLocalPath } from "../storage/uri.js";
+import { isLocalPath } from "@aves2/storage/uri";
 import { checkSample, type RawSample } from "./sample.js";
-import { describeAjvError, formatPath, manifestValidator } from "./schema.js";
+import { formatPath } from "../key-path.js";
+import { describeAjvError, manifestValidator } from "./schema.js";
 import type { Component, InputDef, ParamDef, RoleResources, SampleCheck } from "./types.js";
 import { parseYaml, type YamlSource } from "./yaml-source.js";
 

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import type { ErrorObject, ValidateFunction } from "ajv";
+import { pointerToPath } from "../key-path.js";
 import { AJV_OPTIONS } from "./ajv-options.js";
 
 /** The shipped JSON Schema file, usable by editors via `# yaml-language-server: $schema=`. */
@@ -25,21 +26,6 @@ export function manifestValidator(): ValidateFunction {
     }
   }
   return validator;
-}
-
-/** `/params/2/min` → `["params", 2, "min"]` */
-export function pointerToPath(pointer: string): (string | number)[] {
-  if (!pointer) return [];
-  return pointer
-    .slice(1)
-    .split("/")
-    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"))
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-}
-
-/** `["params", 2, "min"]` → `params[2].min` */
-export function formatPath(path: readonly (string | number)[]): string {
-  return path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), "");
 }
 
 /** One readable sentence per ajv error; drops the noise of if/then wrappers. */

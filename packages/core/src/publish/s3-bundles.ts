@@ -1,18 +1,18 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Bundle, BundleInfo } from "../bundle/bundle.js";
 import type { ComponentSource, RemoteVersion } from "../catalog/remote-catalog.js";
 import { loadConfig } from "../config/config.js";
-import { s3Settings } from "../config/s3-config.js";
+import { s3Settings } from "@aves2/storage/config";
 import { UserError } from "../errors.js";
-import { storeFor } from "../storage/index.js";
-import { connect } from "../storage/s3/connection.js";
-import { FAST } from "../storage/retry.js";
-import { listAll } from "../storage/s3/lookups.js";
-import { send } from "../storage/s3/request.js";
-import type { S3Settings } from "../storage/s3/settings.js";
-import { parseUri } from "../storage/uri.js";
+import { storeFor } from "@aves2/storage";
+import { connect } from "@aves2/storage";
+import { sleep } from "@aves2/storage";
+import { FAST } from "@aves2/storage";
+import { listAll } from "@aves2/storage";
+import { send } from "@aves2/storage";
+import type { S3Settings } from "@aves2/storage/config";
+import { parseUri } from "@aves2/storage/uri";
 import type { BundleStore } from "./publish.js";
 
 /**
@@ -130,17 +130,30 @@ export class S3Catalog {
     return keys;
   }
 
-  /** The summary as stored, with its ETag for a conditional rewrite. */
-  private async summary(): Promise<{ index: CatalogIndex; etag?: string } | undefined> {
+  /**
+   * The summary as stored, with its ETag for a conditional rewrite. Where
+   * entries exist they are the record, so a summary that does not parse (a
+   * server that shows an object while it is being written, as s3rver does)
+   * is only a summary to rewrite; a catalog of a summary alone needs it whole.
+   */
+  private async summary(entries: number): Promise<{ index?: CatalogIndex; etag?: string } | undefined> {
     const key = `${this.base.prefix}index.json`;
     const got = await this.getObject(key);
-    return got && { index: this.parse<CatalogIndex>(got.body, key), ...(got.etag ? { etag: got.etag } : {}) };
+    if (!got) return undefined;
+    const etag = got.etag ? { etag: got.etag } : {};
+    try {
+      return { index: this.parse<CatalogIndex>(got.body, key), ...etag };
+    } catch (e) {
+      if (entries === 0) throw e;
+      return etag;
+    }
   }
 
   /** Every published version: the summary, with the entries it lacks read one by one. */
   async index(): Promise<CatalogIndex | undefined> {
-    const [summary, keys] = await Promise.all([this.summary(), this.entryKeys()]);
-    if (!summary && keys.length === 0) return undefined;
+    const keys = await this.entryKeys();
+    const summary = await this.summary(keys.length);
+    if (!summary?.index && keys.length === 0) return undefined;
     return this.withEntries(summary?.index, keys);
   }
 
@@ -196,7 +209,8 @@ export class S3Catalog {
   private async rewriteSummary(): Promise<void> {
     const key = `${this.base.prefix}index.json`;
     for (let attempt = 1; ; attempt++) {
-      const [current, keys] = await Promise.all([this.summary(), this.entryKeys()]);
+      const keys = await this.entryKeys();
+      const current = await this.summary(keys.length);
       const merged = await this.withEntries(current?.index, keys);
       const body = Buffer.from(`${JSON.stringify({ ...merged, updated: new Date().toISOString() }, null, 2)}\n`);
       if (await this.putObject(key, body, "application/json", current?.etag ?? "absent")) return;

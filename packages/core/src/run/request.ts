@@ -1,6 +1,6 @@
 import type { DistributeType, RoleResources } from "../manifest/types.js";
 import type { ParamLayer } from "../params/resolve.js";
-import type { KubernetesOptions } from "../backends/kubernetes/options.js";
+import type { OptionValues } from "../backends/options.js";
 import type { EnvVar, JobSettings } from "./spec.js";
 
 /** What a user asked for, before it is checked against the component. */
@@ -42,8 +42,8 @@ export interface RunRequest {
    * lists every input it uses, and an absent one means "not bound".
    */
   readonly explicitInputs?: boolean;
-  /** Kubernetes backend options (context, engine, storage Secret, timeout, ...). */
-  readonly kubernetes?: KubernetesOptions;
+  /** The options the backend declares (Kubernetes: context, engine, storage Secret, timeout, ...), by key. */
+  readonly options?: OptionValues;
   /** Relative paths in the request are relative to this directory. */
   readonly cwd: string;
 }

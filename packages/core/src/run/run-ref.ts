@@ -1,3 +1,4 @@
+import { RUN_REF_PREFIX } from "@aves2/storage/uri";
 import { UserError } from "../errors.js";
 
 /**
@@ -5,7 +6,7 @@ import { UserError } from "../errors.js";
  * named where an input's URI goes. Pure; run-refs.ts resolves them.
  */
 
-export const RUN_REF_PREFIX = "run:";
+export { isRunRef, RUN_REF_PREFIX } from "@aves2/storage/uri";
 
 /** Which run: an id, a unique prefix of one, the newest one, or the newest of a component. */
 export type RunSelector =
@@ -16,10 +17,6 @@ export type RunSelector =
 export interface RunRef {
   readonly run: RunSelector;
   readonly output: string;
-}
-
-export function isRunRef(raw: string): boolean {
-  return raw.trim().startsWith(RUN_REF_PREFIX);
 }
 
 // loose on purpose: a name that is merely unknown gets "no run" or a did-you-mean, not "malformed"

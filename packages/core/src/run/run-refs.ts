@@ -1,10 +1,11 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { RunRecord } from "../backends/backend.js";
-import { readRecordAt, readRecords, resolveRunDir, withLiveness } from "../backends/local/records.js";
+import type { RunRecord } from "../records/record.js";
+import { withLiveness } from "../backends/local/liveness.js";
+import { readRecordAt, readRecords, resolveRunDir } from "../records/run-store.js";
 import { didYouMean } from "../catalog/suggest.js";
 import { type Problem, UserError } from "../errors.js";
-import { isLocalPath } from "../storage/uri.js";
+import { isLocalPath } from "@aves2/storage/uri";
 import type { RunRequest } from "./request.js";
 import { formatRunRef, isRunRef, parseRunRef, type RunRef } from "./run-ref.js";
 

@@ -1,8 +1,9 @@
+import { isRemoteBackend } from "../backends/registry.js";
 import { didYouMean } from "../catalog/suggest.js";
 import { type Problem, UserError } from "../errors.js";
 import type { Component, DistributeType, Resources, RoleResources } from "../manifest/types.js";
 import { type ResolvedParam, resolveParams } from "../params/resolve.js";
-import { type DataUri, formatUri, parseUri } from "../storage/uri.js";
+import { type DataUri, formatUri, parseUri } from "@aves2/storage/uri";
 import { deepFreeze } from "./freeze.js";
 import type { RunRequest } from "./request.js";
 import { isRunRef } from "./run-ref.js";
@@ -85,7 +86,7 @@ export function resolveRun(component: Component, request: RunRequest, opts: Reso
   // a published version runs off-machine from its published code folder; locally, from the verified cache
   const code = request.code
     ? collect(() => parseUri(request.code!, "--code", request.cwd))
-    : component.publishedCode && request.backend !== "local"
+    : component.publishedCode && isRemoteBackend(request.backend)
       ? collect(() => parseUri(component.publishedCode!, "published code", request.cwd))
       : ({ scheme: "file", path: component.sourceDir } as const);
   const distribute = request.distribute ?? "none";

@@ -1,6 +1,6 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { componentDirs } from "../catalog/catalog.js";
+import { componentDir } from "../catalog/catalog.js";
 import { type Problem, UserError } from "../errors.js";
 import { TEMPLATE_FILE, type Template } from "./templates.js";
 
@@ -25,7 +25,7 @@ export function checkNewName(root: string, name: string): Problem[] {
       },
     ];
   }
-  const taken = componentDirs(root).some((d) => d.endsWith(`/${name}`)) || existsSync(join(root, "components", name));
+  const taken = componentDir(root, name) !== undefined || existsSync(join(root, "components", name));
   return taken ? [{ path: "name", message: `components/${name} already exists`, hint: "pick another name; nothing was changed" }] : [];
 }
 

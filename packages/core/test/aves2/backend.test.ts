@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Aves2Backend, newLines, REDACTED } from "../../src/backends/aves2/index.js";
 import type { Aves2Settings } from "../../src/backends/aves2/settings.js";
 import { stateOf } from "../../src/backends/aves2/status-map.js";
-import type { LogLine, RunRecord } from "../../src/backends/backend.js";
+import type { LogLine } from "../../src/backends/backend.js";
+import type { RunRecord } from "../../src/records/record.js";
 import type { RunEvent } from "../../src/run/events.js";
 import { readFixture, specOf } from "./helpers.js";
 

@@ -5,8 +5,8 @@ import { describe, expect, it } from "vitest";
 import { loadAves2Settings } from "../../src/backends/aves2/settings.js";
 import { createBackend } from "../../src/backends/index.js";
 import { loadConfig } from "../../src/config/config.js";
-import { hostpathStore } from "../../src/storage/hostpath/hostpath-store.js";
-import { storeFor } from "../../src/storage/index.js";
+import { hostpathStore } from "@aves2/storage";
+import { storeFor } from "@aves2/storage";
 
 function cfgFile(): string {
   const dir = tempDir("aves2-cfg-");

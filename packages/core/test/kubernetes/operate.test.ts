@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { LogLine } from "../../src/backends/backend.js";
 import { KubernetesBackend } from "../../src/backends/kubernetes/index.js";
 import { LABEL } from "../../src/backends/kubernetes/names.js";
-import { DEFAULT_S3 } from "../../src/storage/s3/settings.js";
+import { DEFAULT_S3 } from "@aves2/storage/config";
 import { anyDistribute, type Cluster, cluster } from "./test-cluster.js";
 
 let c: Cluster | undefined;

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type FieldCause, type K8sObj, type K8sTestServer, type K8sTestServerOptions, startK8sTestServer } from "@aves2/testkit";
-import type { LogLine, RunRecord } from "../../src/backends/backend.js";
+import type { LogLine } from "../../src/backends/backend.js";
+import type { RunRecord } from "../../src/records/record.js";
 import { KubernetesBackend } from "../../src/backends/kubernetes/index.js";
 import type { KubernetesPlan } from "../../src/backends/kubernetes/plan.js";
 import type { KubernetesOptions } from "../../src/backends/kubernetes/options.js";
@@ -65,10 +66,11 @@ export async function cluster(opts: K8sTestServerOptions & { namespace?: string 
     env,
     backend,
     async plan(over = {}, k8s = {}, component = tiny) {
-      const request: RunRequest = { component: "tiny", params: [], inputs: {}, outputs: {}, backend: "kubernetes", cwd: dir, image: "python:3.12-slim", ...over, kubernetes: { stagingImage: "aves2/component-staging:test", ...k8s } };
+      const options: KubernetesOptions = { stagingImage: "aves2/component-staging:test", ...k8s };
+      const request: RunRequest = { component: "tiny", params: [], inputs: {}, outputs: {}, backend: "kubernetes", cwd: dir, image: "python:3.12-slim", ...over, options: { ...options } };
       const spec = resolveRun(component, request, { now: new Date(Date.UTC(2026, 0, 2, 3, 4, 5 + seq++)), random: Math.random });
-      await backend.prepare(spec, request, { offline: false });
-      return { plan: backend.plan(spec), spec };
+      const target = await backend.prepare(spec, options, { offline: false });
+      return { plan: backend.plan(spec, target, options), spec };
     },
     async run(over = {}, k8s = {}, component = tiny) {
       const { plan, spec } = await c.plan(over, k8s, component);

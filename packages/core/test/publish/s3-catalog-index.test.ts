@@ -5,7 +5,7 @@ import { type S3TestServer, startS3FidelityProxy, startS3Server, tempDir } from 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Bundle } from "../../src/bundle/bundle.js";
 import { S3Catalog } from "../../src/publish/s3-bundles.js";
-import type { S3Settings } from "../../src/storage/s3/settings.js";
+import type { S3Settings } from "@aves2/storage/config";
 
 // The catalog index in object storage against s3rver: publishes at the same time must not lose a version.
 

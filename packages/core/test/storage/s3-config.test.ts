@@ -3,10 +3,10 @@ import { join } from "node:path";
 import { freePort, startContainerCredentialsServer, startInstanceMetadataServer, startSilentServer, startStsWebIdentityServer, tempDir } from "@aves2/testkit";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
-import { resolveS3Config, s3Settings } from "../../src/config/s3-config.js";
-import { findCredentials } from "../../src/storage/s3/credentials.js";
+import { resolveS3Config, s3Settings } from "@aves2/storage/config";
+import { findCredentials } from "@aves2/storage";
 import { UserError } from "../../src/errors.js";
-import { explainS3Error } from "../../src/storage/s3/errors.js";
+import { explainS3Error } from "@aves2/storage";
 
 /** A HOME with no AWS or AVES2 files, so nothing on this machine leaks into a test. */
 function home(files: Record<string, string> = {}): NodeJS.ProcessEnv {

@@ -4,15 +4,23 @@ import type { Aves2JobFile } from "../../aves2/job-file.js";
 import { type Aves2Payload, jobToPayload, type S3StorageConf } from "../../aves2/payload.js";
 import { specToJobFile } from "../../aves2/to-job.js";
 import { type Problem, UserError } from "../../errors.js";
-import { isMetric, isSummary, parseEventLine, type RunEvent } from "../../run/events.js";
+import { parseEventLine, type RunEvent } from "../../run/events.js";
+import { sleep } from "@aves2/storage";
 import { deepFreeze } from "../../run/freeze.js";
-import { type RunSpec, type SpecJSON, specToJSON } from "../../run/spec.js";
-import { type Backend, type LogLine, newRunRecord, type Plan, type RunHandle, type RunRecord, type SubmitOptions, TERMINAL_STATES } from "../backend.js";
-import { writeRecord } from "../local/records.js";
+import { inputSourceComments, type RunSpec, specToJSON } from "../../run/spec.js";
+import { formatJobFile } from "../../aves2/format.js";
+import { newRunRecord, type RunRecord, TERMINAL_STATES } from "../../records/record.js";
+import { writeRecord } from "../../records/run-store.js";
+import type { Backend, LogLine, Plan, PlanDescription, RunHandle, RunSummary, SubmitOptions } from "../backend.js";
+import type { BackendFactory } from "../declaration.js";
+import type { OptionValues } from "../options.js";
 import { type Aves2Job, Aves2Client } from "./client.js";
-import { aves2Records, findAves2Record } from "./records.js";
-import type { Aves2Settings } from "./settings.js";
+import { newLines, splitLog } from "./log-window.js";
+import { aves2Records, findAves2Record, observe, serverOnlyRecord, withEvent } from "./records.js";
+import { type Aves2Settings, loadAves2Settings } from "./settings.js";
 import { stateOf } from "./status-map.js";
+
+export { newLines } from "./log-window.js";
 
 export interface Aves2Plan extends Plan {
   readonly backend: "aves2";
@@ -34,21 +42,17 @@ export interface Aves2BackendOptions {
 
 export const REDACTED = "***";
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((res) => {
-    const t = setTimeout(res, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(t);
-        res();
-      },
-      { once: true },
-    );
-  });
+/** Where an AVES2 run goes, from the settings read when the backend was made: no secrets (the S3 one is `***`). */
+export interface Aves2Target {
+  /** The server's job endpoint; absent when none is configured (rendering needs none). */
+  readonly endpoint?: string;
+  /** The namespace of jobs that name none. */
+  readonly namespace?: string;
+  readonly s3: S3StorageConf | null;
+}
 
 /** Submits to an AVES2 server through its REST API, as the AVES2 client does. */
-export class Aves2Backend implements Backend<Aves2Plan> {
+export class Aves2Backend implements Backend<Aves2Plan, Aves2Target> {
   readonly name = "aves2";
 
   constructor(private readonly opts: Aves2BackendOptions) {}
@@ -57,24 +61,52 @@ export class Aves2Backend implements Backend<Aves2Plan> {
     return this.opts.pollMs ?? 2_000;
   }
 
-  /** Pure: the job file and the payload-to-be, from the spec and the settings read when the backend was made. */
-  plan(spec: RunSpec): Aves2Plan {
-    const jobFile = specToJobFile(spec);
-    const s3 = this.opts.settings.s3;
-    const payload = jobToPayload(jobFile, {
-      ...(this.opts.settings.namespace ? { namespace: this.opts.settings.namespace.value } : {}),
+  /** The server and namespace from the settings (read when the backend was made): nothing is asked of the server before submit. */
+  async prepare(): Promise<Aves2Target> {
+    return this.target();
+  }
+
+  private target(): Aves2Target {
+    const { host, namespace, s3 } = this.opts.settings;
+    return {
+      ...(host ? { endpoint: new URL("api/aves_job/", host.value.endsWith("/") ? host.value : `${host.value}/`).href } : {}),
+      ...(namespace ? { namespace: namespace.value } : {}),
       s3: s3 ? { ...s3, S3SecretAccessKey: s3.S3SecretAccessKey ? REDACTED : "" } : null,
-    });
-    const host = this.opts.settings.host?.value;
+    };
+  }
+
+  /** Pure: the job file and the payload-to-be, from the spec, the target and the options (`--debug-job`). */
+  plan(spec: RunSpec, target: Aves2Target = this.target(), options: OptionValues = {}): Aves2Plan {
+    const asked = specToJobFile(spec);
+    const jobFile = options.debug === true ? { ...asked, debug: true } : asked;
+    const payload = jobToPayload(jobFile, { ...(target.namespace ? { namespace: target.namespace } : {}), s3: target.s3 });
     const plan: Aves2Plan = {
       backend: "aves2",
       runId: spec.runId,
       spec: specToJSON(spec),
-      ...(host ? { endpoint: new URL("api/aves_job/", host.endsWith("/") ? host : `${host}/`).href } : {}),
+      ...(target.endpoint ? { endpoint: target.endpoint } : {}),
       jobFile,
       payload,
     };
     return deepFreeze(plan);
+  }
+
+  /** `render` prints the job file (with where chained inputs came from); `--json`, the whole plan with the payload. */
+  describe(plan: Aves2Plan): PlanDescription {
+    return {
+      replicas: ["worker-0"],
+      text: async () => [...inputSourceComments(plan.spec), formatJobFile(plan.jobFile)].join("\n"),
+      json: async () => plan,
+    };
+  }
+
+  summarize(record: RunRecord): RunSummary {
+    const d = record.details;
+    return {
+      outputs: Object.entries(record.spec.outputs).map(([name, location]) => ({ name, location })),
+      notes: d.jobId !== undefined ? [`AVES2 job ${d.jobId} on ${d.host}   logs: component logs ${record.runId}`] : [],
+      ...(d.jobId !== undefined ? { placement: `AVES2 job: ${d.jobId} (${d.status}) on ${d.host}${d.namespace ? `   namespace: ${d.namespace}` : ""}` } : {}),
+    };
   }
 
   private client(host?: string): Aves2Client {
@@ -302,75 +334,9 @@ function withSecret(payload: Aves2Payload, s3: S3StorageConf | null): Aves2Paylo
   return { ...payload, storage_config: { ...payload.storage_config, config: s3 } };
 }
 
-/** A record updated with what the server says now: state, timings, reason. */
-function observe(record: RunRecord, job: Aves2Job): RunRecord {
-  const state = stateOf(job.status);
-  const now = new Date().toISOString();
-  const ended = TERMINAL_STATES.includes(state);
-  const reason =
-    state === "failed" ? (job.msg ? String(job.msg) : "the AVES2 job ended with FAILURE") : state === "canceled" ? (record.reason ?? (job.msg ? String(job.msg) : "canceled")) : undefined;
-  const { reason: _r, ...rest } = record;
-  return {
-    ...rest,
-    state,
-    ...(state !== "pending" ? { startedAt: record.startedAt ?? now } : {}),
-    ...(ended ? { endedAt: record.endedAt ?? now } : {}),
-    ...(reason ? { reason } : {}),
-    details: { ...record.details, status: job.status },
-  };
-}
-
-function withEvent(record: RunRecord, event: RunEvent): RunRecord {
-  if (isMetric(event)) {
-    const { type: _t, ...values } = event;
-    return { ...record, metrics: { ...record.metrics, epochs: [...record.metrics.epochs, values] } };
-  }
-  if (isSummary(event)) return { ...record, metrics: { ...record.metrics, summary: event.metrics } };
-  return record;
-}
-
-/** A job this machine did not submit (or whose record is gone): what the server says of it. */
-function serverOnlyRecord(job: Aves2Job, host: string): RunRecord {
-  const runId = String(job.id);
-  const name = String(job.job_name ?? job.name ?? `job ${runId}`);
-  const createdAt = typeof job.create_time === "string" ? job.create_time : "";
-  const spec = { runId, name, component: { name, version: "", dir: "" }, params: {}, inputs: {}, outputs: {}, code: "", resources: { worker: { count: 0, cpu: 0, mem: 0, gpu: 0 } }, distribute: "none", createdAt } as unknown as SpecJSON;
-  return observe(
-    {
-      runId,
-      backend: "aves2",
-      component: { name, version: "" },
-      state: "pending",
-      createdAt,
-      metrics: { epochs: [] },
-      transfers: [],
-      spec,
-      plan: { backend: "aves2", runId, spec },
-      details: { jobId: job.id, host, namespace: job.namespace, status: job.status, replicas: ["worker-0"], serverOnly: true },
-    },
-    job,
-  );
-}
-
-/** The server sends the log as text lines ending in CRLF. */
-function splitLog(text: string): string[] {
-  const lines = text.split(/\r?\n/);
-  if (lines[lines.length - 1] === "") lines.pop();
-  return lines;
-}
-
-/**
- * The lines of `next` not already printed from `prev`. The server returns the
- * log's last lines, so `next` either extends `prev` or is a later window of
- * the same log: the longest tail of `prev` that starts `next` is the overlap.
- */
-export function newLines(prev: readonly string[], next: readonly string[]): string[] {
-  if (prev.length === 0) return [...next];
-  for (let k = Math.min(prev.length, next.length); k > 0; k--) {
-    if (next[k - 1] !== prev[prev.length - 1]) continue;
-    let same = true;
-    for (let i = 0; i < k && same; i++) same = next[i] === prev[prev.length - k + i];
-    if (same) return next.slice(k);
-  }
-  return [...next];
-}
+/** The AVES2 backend of a context: the AVES2 client's config (~/.aves2/aves2.cfg, env, `--aves2-host`) is read here. */
+export const create: BackendFactory = (ctx) => {
+  const env = ctx.env ?? process.env;
+  const poll = Number(env.AVES2_POLL_INTERVAL_MS);
+  return new Aves2Backend({ runsDir: ctx.config.runsDir.value, settings: loadAves2Settings(ctx.aves2 ?? {}, env), ...(poll > 0 ? { pollMs: poll } : {}) });
+};

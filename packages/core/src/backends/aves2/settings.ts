@@ -1,5 +1,5 @@
 import type { Setting } from "../../config/config.js";
-import { aves2CfgPath, readAves2ClientConfig } from "../../config/aves2-cfg.js";
+import { aves2CfgPath, readAves2ClientConfig } from "@aves2/storage/config";
 import type { S3StorageConf } from "../../aves2/payload.js";
 
 /**

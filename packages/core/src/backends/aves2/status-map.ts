@@ -1,4 +1,4 @@
-import type { RunState } from "../backend.js";
+import type { RunState } from "../../records/record.js";
 
 /** AVES2 job statuses → ours. */
 const STATES: Readonly<Record<string, RunState>> = {

@@ -1,6 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import { UserError } from "../../errors.js";
+import { type RetryOptions, type RetryPolicy, withRetry } from "@aves2/storage";
 
 /** Adds the cluster's TLS material and credentials (kubeconfig, exec plugins, tokens) to a request. */
 export type ApplyAuth = (opts: https.RequestOptions) => Promise<void>;
@@ -27,15 +28,8 @@ export class ApiError extends Error {
   }
 }
 
-export interface RetryPolicy {
-  readonly attempts: number;
-  readonly baseMs: number;
-  readonly maxMs: number;
-  /** Longest Retry-After honored as asked. */
-  readonly maxRetryAfterMs: number;
-}
-
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseMs: 250, maxMs: 8_000, maxRetryAfterMs: 60_000 };
+/** The API server's retries: a few quick ones, Retry-After honored up to a minute. */
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseMs: 250, maxMs: 8_000, maxRetryAfterMs: 60_000, jitter: [0.5, 1] };
 
 const TRANSIENT_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "ECONNABORTED", "UND_ERR_SOCKET", "ERR_STREAM_PREMATURE_CLOSE"]);
 
@@ -45,37 +39,14 @@ export function isTransient(e: unknown): boolean {
   return e.status === 429 || e.status >= 500 || (e.status === 0 && TRANSIENT_CODES.has(e.code ?? ""));
 }
 
-export function backoffMs(e: unknown, attempt: number, p: RetryPolicy): number {
-  if (e instanceof ApiError && e.retryAfter !== undefined) return Math.min(e.retryAfter * 1000, p.maxRetryAfterMs);
-  const exp = Math.min(p.baseMs * 2 ** attempt, p.maxMs);
-  return exp / 2 + Math.random() * (exp / 2);
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
-
-/** Runs `f`, again after a backoff while it fails transiently; the last error is thrown. */
-export async function withRetry<T>(f: () => Promise<T>, p: RetryPolicy, onRetry?: (e: unknown, waitMs: number) => void, signal?: AbortSignal): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await f();
-    } catch (e) {
-      if (!isTransient(e) || attempt + 1 >= p.attempts || signal?.aborted) throw e;
-      const wait = backoffMs(e, attempt, p);
-      onRetry?.(e, wait);
-      await sleep(wait, signal);
-    }
-  }
+/** How the API client retries: transient API errors, after the Retry-After a server sent. */
+function retrying(onRetry: () => void, signal?: AbortSignal): RetryOptions {
+  return {
+    transient: isTransient,
+    retryAfterMs: (e) => (e instanceof ApiError && e.retryAfter !== undefined ? e.retryAfter * 1000 : undefined),
+    onRetry,
+    ...(signal ? { signal } : {}),
+  };
 }
 
 function retryAfterSeconds(v: string | string[] | undefined): number | undefined {
@@ -152,7 +123,7 @@ export class KubeApi {
   }
 
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-    return withRetry(() => this.once<T>(method, path, opts), this.policy, () => this.retries++, opts.signal);
+    return withRetry(() => this.once<T>(method, path, opts), this.policy, retrying(() => this.retries++, opts.signal));
   }
 
   /** GET that answers undefined for 404. */
@@ -183,8 +154,7 @@ export class KubeApi {
         throw new ApiError(status, st.reason ?? String(status), st.message ?? `HTTP ${status}`, st as Record<string, unknown>, retryAfterSeconds(res.headers["retry-after"]));
       },
       this.policy,
-      () => this.retries++,
-      signal,
+      retrying(() => this.retries++, signal),
     );
   }
 }

@@ -4,7 +4,8 @@ import { delimiter, join } from "node:path";
 import type https from "node:https";
 import { closest } from "../../catalog/suggest.js";
 import { UserError } from "../../errors.js";
-import { KubeApi, type RetryPolicy } from "./api-client.js";
+import type { RetryPolicy } from "@aves2/storage";
+import { KubeApi } from "./api-client.js";
 import { checkNamespace } from "./options.js";
 
 export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";

@@ -1,26 +1,35 @@
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, type WriteStream } from "node:fs";
-import { open, stat } from "node:fs/promises";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../../errors.js";
-import { isMetric, isSummary, parseEventLine, type RunEvent } from "../../run/events.js";
-import type { RunRequest } from "../../run/request.js";
-import type { RunSpec, SpecJSON } from "../../run/spec.js";
-import type { S3Settings } from "../../storage/s3/settings.js";
-import { type Backend, type LogLine, newRunRecord, type RunHandle, type RunRecord, type RunState, type SubmitOptions, TERMINAL_STATES } from "../backend.js";
-import { CANCEL_FILE, eventsFile, logFile, readRecordAt, resolveRunDir, runIds, writeRecord } from "../local/records.js";
-import { ApiError, apiUserError, type RetryPolicy, sleep } from "./api-client.js";
+import { isTerminal, newRunRecord, type RunRecord } from "../../records/record.js";
+import { CANCEL_FILE, eventsFile, logFile, readRecordAt, readRecords, writeRecord } from "../../records/run-store.js";
+import { type RetryPolicy, sleep } from "@aves2/storage";
+import { parseEventLine } from "../../run/events.js";
+import type { RunSpec } from "../../run/spec.js";
+import type { S3Settings } from "@aves2/storage/config";
+import type { Backend, LogLine, PlanDescription, RunHandle, RunSummary, SubmitOptions } from "../backend.js";
+import type { BackendFactory } from "../declaration.js";
+import { s3Settings } from "@aves2/storage/config";
+import { ApiError, apiUserError } from "./api-client.js";
 import { type Connection, connect, loadKubeConfig, selectTarget } from "./connection.js";
 import { assumedEngine, chooseEngine } from "./discovery.js";
-import { type PodSource, polledPods, streamLogs } from "./logs.js";
+import { followRun } from "./follow.js";
+import { metricsFromLog } from "./log-metrics.js";
+import { type PodSource, polledPods, printSaved, streamLogs, trainingContainers } from "./logs.js";
 import { LABEL, MANAGED_BY } from "./names.js";
 import type { KubernetesOptions } from "./options.js";
-import { type K8sObject, KUBEFLOW_KINDS, type ObjectRef, refOf, resourcePath } from "./objects.js";
-import { type ClusterTarget, type KubernetesPlan, planKubernetes } from "./plan.js";
+import { type K8sObject, KUBEFLOW_KINDS, refOf, resourcePath } from "./objects.js";
+import { type ClusterTarget, type KubernetesPlan, kubernetesManifest, planKubernetes } from "./plan.js";
 import { preflight } from "./preflight.js";
-import { type LiveState, mainReplica, mapState, replicaOf } from "./status.js";
-import { createAll, deleteObject, type SecretData, sshKeyPair } from "./submit.js";
+import { details, fromObject, type KubernetesDetails, recordedRun, resourceApiVersion, submittedDetails } from "./run-record.js";
+import { defaultStagingImage } from "./staging.js";
+import { liveState, mapState } from "./status.js";
+import { createAll, deleteDaemons, deleteObject, type SecretData, sshKeyPair } from "./submit.js";
 import { validateObjects } from "./validate.js";
-import { inform, type WatchStats } from "./watch.js";
+import type { WatchStats } from "./watch.js";
+
+export { defaultStagingImage } from "./staging.js";
+export type { KubernetesDetails } from "./run-record.js";
 
 export interface KubernetesBackendOptions {
   readonly runsDir: string;
@@ -37,42 +46,9 @@ export interface KubernetesBackendOptions {
   readonly pollMs?: number;
 }
 
-/** What run.json keeps about a cluster run, so that status/logs/cancel find it again. Names, never secrets. */
-export interface KubernetesDetails {
-  readonly namespace: string;
-  readonly context?: string;
-  readonly server?: string;
-  readonly engine: string;
-  readonly primary: ObjectRef;
-  readonly objects: readonly ObjectRef[];
-  readonly daemons: readonly ObjectRef[];
-  readonly replicas: readonly string[];
-}
-
-function coreVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
-  } catch {
-    return "latest";
-  }
-}
-
-/** The staging image this version of the tool is published with (see docker/staging/Dockerfile). */
-export function defaultStagingImage(env: NodeJS.ProcessEnv = process.env): string {
-  return env.AVES2_STAGING_IMAGE || `aves2/component-staging:${coreVersion()}`;
-}
-
-function details(r: RunRecord): KubernetesDetails {
-  return r.details as unknown as KubernetesDetails;
-}
-
-const isTerminal = (s: RunState) => TERMINAL_STATES.includes(s);
-
 /** Runs on a Kubernetes cluster: batch/v1 Jobs, Kubeflow jobs, or the operator-free engine. */
-export class KubernetesBackend implements Backend<KubernetesPlan> {
+export class KubernetesBackend implements Backend<KubernetesPlan, ClusterTarget> {
   readonly name = "kubernetes";
-  private readonly targets = new Map<string, ClusterTarget>();
-  private readonly options = new Map<string, KubernetesOptions>();
   private conn?: Connection;
   /** Watch statistics of the last followed run (tests read them). */
   readonly watchStats: WatchStats = { lists: 0, watches: 0, reconnects: 0 };
@@ -85,37 +61,54 @@ export class KubernetesBackend implements Backend<KubernetesPlan> {
 
   /**
    * The I/O the plan depends on: kubeconfig (context, namespace) and, unless
-   * `offline` (render), the engine from API discovery. Done before plan().
+   * `offline` (render), the engine from API discovery. The target is the
+   * plan's input, as a value.
    */
-  async prepare(spec: RunSpec, request: RunRequest, opts: { readonly offline: boolean }): Promise<void> {
-    const options = request.kubernetes ?? {};
+  async prepare(spec: RunSpec, options: KubernetesOptions, ctx: { readonly offline: boolean }): Promise<ClusterTarget> {
     const stagingImage = options.stagingImage ?? defaultStagingImage(this.env);
-    let target: ClusterTarget;
-    if (opts.offline) {
+    if (ctx.offline) {
       const loaded = await loadKubeConfig({ ...(options.context ? { context: options.context } : {}), env: this.env, required: false });
       const t = loaded ? selectTarget(loaded.kc, loaded.source, loaded.inCluster, { ...(options.context ? { context: options.context } : {}), ...(spec.namespace ? { namespace: spec.namespace } : {}) }) : undefined;
       const ns = t ?? { namespace: spec.namespace ?? "default", namespaceFrom: spec.namespace ? "--namespace" : "default (no kubeconfig)" };
       const e = assumedEngine(spec.distribute, options.engine);
-      target = { ...(t?.context ? { context: t.context } : {}), ...(t?.server ? { server: t.server } : {}), namespace: ns.namespace, namespaceFrom: ns.namespaceFrom, engine: e.engine, engineWhy: e.why, stagingImage, contacted: false };
-    } else {
-      this.conn = await connect({ ...(options.context ? { context: options.context } : {}), ...(spec.namespace ? { namespace: spec.namespace } : {}), env: this.env, ...(this.opts.retry ? { retry: this.opts.retry } : {}) });
-      let e: { engine: ClusterTarget["engine"]; why: string };
-      try {
-        e = await chooseEngine(this.conn.api, spec.distribute, options.engine);
-      } catch (err) {
-        throw apiUserError(err, "API discovery");
-      }
-      const c = this.conn;
-      target = { ...(c.context ? { context: c.context } : {}), server: c.server, namespace: c.namespace, namespaceFrom: c.namespaceFrom, engine: e.engine, engineWhy: e.why, stagingImage, contacted: true };
+      return { ...(t?.context ? { context: t.context } : {}), ...(t?.server ? { server: t.server } : {}), namespace: ns.namespace, namespaceFrom: ns.namespaceFrom, engine: e.engine, engineWhy: e.why, stagingImage, contacted: false };
     }
-    this.targets.set(spec.runId, target);
-    this.options.set(spec.runId, options);
+    const c = await connect({ ...(options.context ? { context: options.context } : {}), ...(spec.namespace ? { namespace: spec.namespace } : {}), env: this.env, ...(this.opts.retry ? { retry: this.opts.retry } : {}) });
+    this.conn = c;
+    let e: { engine: ClusterTarget["engine"]; why: string };
+    try {
+      e = await chooseEngine(c.api, spec.distribute, options.engine);
+    } catch (err) {
+      throw apiUserError(err, "API discovery");
+    }
+    return { ...(c.context ? { context: c.context } : {}), server: c.server, namespace: c.namespace, namespaceFrom: c.namespaceFrom, engine: e.engine, engineWhy: e.why, stagingImage, contacted: true };
   }
 
-  plan(spec: RunSpec): KubernetesPlan {
-    const target = this.targets.get(spec.runId);
-    if (!target) throw new Error("the kubernetes backend plans after prepare()");
-    return planKubernetes(spec, this.options.get(spec.runId) ?? {}, { runsDir: this.opts.runsDir, target, s3: this.opts.s3, libs: this.opts.libs });
+  /** Pure: every object of the run, from the spec, the target prepare() found and the options. */
+  plan(spec: RunSpec, target: ClusterTarget, options: KubernetesOptions = {}): KubernetesPlan {
+    return planKubernetes(spec, options, { runsDir: this.opts.runsDir, target, s3: this.opts.s3, libs: this.opts.libs });
+  }
+
+  /** `render` prints the manifests (YAML) under a header saying where and why; the objects are schema-checked as submit checks them. */
+  describe(plan: KubernetesPlan): PlanDescription {
+    return {
+      replicas: plan.replicas,
+      text: () => kubernetesManifest(plan),
+      json: async () => {
+        await validateObjects(plan.objects);
+        return plan;
+      },
+    };
+  }
+
+  summarize(record: RunRecord): RunSummary {
+    const plan = record.plan as Partial<KubernetesPlan>;
+    const d = record.details as Partial<KubernetesDetails>;
+    return {
+      outputs: Object.entries(record.spec.outputs).map(([name, location]) => ({ name, location })),
+      notes: plan.runDir ? [`record: ${plan.runDir}/run.json   logs: component logs ${record.runId}`] : [],
+      ...(d.primary ? { placement: `Kubernetes: ${d.primary.kind} ${d.primary.name}   namespace: ${d.namespace}${d.context ? `   context: ${d.context}` : ""}` } : {}),
+    };
   }
 
   private async connectTo(t: { context?: string; namespace: string }): Promise<Connection> {
@@ -129,7 +122,7 @@ export class KubernetesBackend implements Backend<KubernetesPlan> {
     const out: Record<string, Record<string, string>> = {};
     for (const name of plan.secrets.created) {
       if (name === plan.secrets.s3) {
-        const { findCredentials } = await import("../../storage/s3/credentials.js");
+        const { findCredentials } = await import("@aves2/storage");
         const creds = await (await findCredentials(this.opts.s3, this.env)).provider();
         out[name] = { AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, ...(creds.sessionToken ? { AWS_SESSION_TOKEN: creds.sessionToken } : {}) };
       } else {
@@ -148,16 +141,7 @@ export class KubernetesBackend implements Backend<KubernetesPlan> {
     const data = await this.secretData(plan);
 
     mkdirSync(join(plan.runDir, "logs"), { recursive: true });
-    const d: KubernetesDetails = {
-      namespace: plan.target.namespace,
-      ...(plan.target.context ? { context: plan.target.context } : {}),
-      ...(plan.target.server ? { server: plan.target.server } : {}),
-      engine: plan.target.engine,
-      primary: plan.primary,
-      objects: plan.objects.map(refOf),
-      daemons: plan.daemons,
-      replicas: plan.replicas,
-    };
+    const d = submittedDetails(plan);
     let record: RunRecord = newRunRecord(plan, { ...d, ...(notes.length ? { preflight: notes } : {}) });
     writeRecord(plan.runDir, record);
     try {
@@ -169,185 +153,20 @@ export class KubernetesBackend implements Backend<KubernetesPlan> {
     record = { ...record, details: { ...record.details, submittedAt: new Date().toISOString() } };
     writeRecord(plan.runDir, record);
     if (opts.detach) return { runId: plan.runId, wait: async () => readRecordAt(plan.runDir) ?? record, cancel: async () => void (await this.cancel(plan.runId)) };
-    const follow = this.follow(plan, conn, opts);
+    const follow = followRun(plan, conn, opts, { watchStats: this.watchStats, ...(this.opts.pollMs ? { pollMs: this.opts.pollMs } : {}), cancel: (id) => this.cancel(id) });
     return { runId: plan.runId, wait: () => follow.done, cancel: follow.cancel };
-  }
-
-  /**
-   * Follows a submitted run to its end, as `run` does: watches its jobs and
-   * pods (for the state), streams every replica's log (AVES2_EVENT lines
-   * become progress and metrics), and keeps run.json current.
-   */
-  private follow(plan: KubernetesPlan, conn: Connection, opts: SubmitOptions): { done: Promise<RunRecord>; cancel: () => Promise<void> } {
-    const ac = new AbortController();
-    const ns = plan.target.namespace;
-    const selector = `${LABEL.runId}=${plan.runId}`;
-    let jobs: readonly K8sObject[] = [];
-    let pods: readonly K8sObject[] = [];
-    let seenPrimary = false;
-    let canceling = false;
-    let live: LiveState = { state: "pending" };
-    let resolveEnd!: () => void;
-    const ended = new Promise<void>((r) => (resolveEnd = r));
-    let record = readRecordAt(plan.runDir)!;
-    const save = (patch: Partial<RunRecord>) => {
-      record = { ...record, ...patch };
-      writeRecord(plan.runDir, record);
-    };
-    const recompute = () => {
-      const primary = jobs.find((o) => o.kind === plan.primary.kind && o.metadata.name === plan.primary.name);
-      if (primary) seenPrimary = true;
-      if (!primary && !seenPrimary) return;
-      const others = jobs.filter((o) => o !== primary);
-      // canceled here, or by `cancel` in another process (which deletes the job: that is no failure)
-      const next = canceling || existsSync(join(plan.runDir, CANCEL_FILE)) ? { ...live, state: "canceled" as const, reason: "canceled by the user" } : mapState(plan, primary, others, pods);
-      // a job may report its end before its pod's exit code arrives: that arriving later is news too
-      if (next.state !== live.state || next.reason !== live.reason || next.exitCode !== live.exitCode) {
-        live = next;
-        const { state, reason, startedAt, endedAt, exitCode } = next;
-        // a reason of the past (Unschedulable, an image pull back-off) is no reason any more
-        const { reason: _old, ...rest } = record;
-        record = { ...rest, state, ...(reason ? { reason } : {}), ...(startedAt ? { startedAt } : {}), ...(endedAt ? { endedAt } : {}), ...(exitCode !== undefined ? { exitCode } : {}) };
-        writeRecord(plan.runDir, record);
-      }
-      if (isTerminal(live.state)) resolveEnd();
-    };
-    // the primary's kind: for the native engine that is Job, which covers every Job of the run
-    const informers = [
-      inform({ api: conn.api, path: resourcePath(plan.primary.kind, ns), kind: plan.primary, labelSelector: selector, signal: ac.signal, stats: this.watchStats, onChange: (o) => {
-          jobs = o;
-          recompute();
-        } }),
-      inform({ api: conn.api, path: resourcePath("Pod", ns), kind: { kind: "Pod", apiVersion: "v1" }, labelSelector: selector, signal: ac.signal, stats: this.watchStats, onChange: (o) => {
-          pods = o;
-          recompute();
-        } }),
-    ].map((p) => p.catch((e: unknown) => e));
-    const podSource: PodSource = { current: () => pods, refresh: async () => undefined };
-
-    const logs = new Map<string, WriteStream>();
-    const events = createWriteStream(eventsFile(plan.runDir), { flags: "a" });
-    const onLine = (replica: string, text: string) => {
-      const event = parseEventLine(text);
-      if (event) {
-        events.write(`${JSON.stringify({ replica, ...event })}\n`);
-        const patch = metricsPatch(record, event);
-        if (patch) save(patch);
-        opts.onEvent?.(event, replica);
-        return;
-      }
-      let log = logs.get(replica);
-      if (!log) {
-        log = createWriteStream(logFile(plan.runDir, replica), { flags: "a" });
-        logs.set(replica, log);
-      }
-      log.write(`${text}\n`);
-      opts.onLog?.({ replica, stream: "stdout", text });
-    };
-    const containersOf = (pod: K8sObject) => [plan.pods.find((g) => replicaOf(pod).startsWith(`${g.role}-`))?.container ?? mainReplica(plan.pods).container];
-
-    const done = (async (): Promise<RunRecord> => {
-      const streaming = streamLogs({ api: conn.api, namespace: ns, pods: podSource, containersOf, follow: true, onLine, ended: async () => isTerminal(live.state), signal: ac.signal, ...(this.opts.pollMs ? { pollMs: this.opts.pollMs } : {}) }).catch((e: unknown) => e);
-      const failed = Promise.race(informers.map((p) => p.then((e) => (e ? Promise.resolve(e) : new Promise<never>(() => undefined)))));
-      const first = await Promise.race([ended.then(() => undefined), failed]);
-      if (first) {
-        ac.abort();
-        throw apiUserError(first, `following ${plan.runId}`);
-      }
-      // the last lines have a while to arrive; the timer must not keep the process alive after that
-      const drained = new AbortController();
-      await Promise.race([streaming, sleep(30_000, drained.signal)]);
-      drained.abort();
-      if ((live.state === "succeeded" || live.state === "failed") && live.exitCode === undefined) {
-        // the pods' watch may not have delivered the final container status yet: read it once
-        const listed = await conn.api.request<{ items?: K8sObject[] }>("GET", resourcePath("Pod", ns), { query: { labelSelector: selector } }).catch(() => undefined);
-        if (listed?.items) {
-          pods = listed.items.map((p) => ({ ...p, kind: "Pod", apiVersion: "v1" }));
-          recompute();
-        }
-      }
-      ac.abort();
-      await Promise.all(informers);
-      await Promise.all([...logs.values(), events].map((s) => new Promise((r) => s.end(r))));
-      if (plan.daemons.length && !canceling) await this.deleteDaemons(conn, plan.daemons, ns);
-      const final = readRecordAt(plan.runDir) ?? record;
-      return final;
-    })();
-
-    const cancel = async () => {
-      canceling = true;
-      await this.cancel(plan.runId);
-      live = { ...live, state: "canceled" };
-      record = readRecordAt(plan.runDir) ?? record;
-      resolveEnd();
-    };
-    return { done, cancel };
-  }
-
-  private async deleteDaemons(conn: Connection, daemons: readonly ObjectRef[], ns: string): Promise<void> {
-    for (const d of daemons) await deleteObject(conn.api, ns, d).catch(() => undefined);
-  }
-
-  private record(runId: string): { dir: string; record: RunRecord } {
-    const dir = resolveRunDir(this.opts.runsDir, runId);
-    const record = readRecordAt(dir);
-    if (!record) throw UserError.of(`run ${runId} has no readable record`, { path: dir });
-    if (record.backend !== "kubernetes") throw UserError.of(`run ${record.runId} ran on ${record.backend}, not on Kubernetes`, { hint: `add --backend ${record.backend}` });
-    return { dir, record };
-  }
-
-  /** The run's objects and pods as the cluster has them now, mapped to a state. */
-  private async live(conn: Connection, record: RunRecord): Promise<{ state: LiveState; pods: K8sObject[] }> {
-    const d = details(record);
-    const plan = record.plan as KubernetesPlan;
-    const selector = `${LABEL.runId}=${record.runId}`;
-    try {
-      const primary = await conn.api.get<K8sObject>(resourcePath(d.primary.kind, d.namespace, d.primary.name));
-      // list items of built-in kinds come without their kind
-      const others = d.daemons.length
-        ? ((await conn.api.request<{ items?: K8sObject[] }>("GET", resourcePath("Job", d.namespace), { query: { labelSelector: selector } })).items ?? []).filter((j) => j.metadata.name !== d.primary.name).map((j) => ({ ...j, kind: "Job", apiVersion: "batch/v1" }))
-        : [];
-      const pods = (await conn.api.request<{ items?: K8sObject[] }>("GET", resourcePath("Pod", d.namespace), { query: { labelSelector: selector } })).items ?? [];
-      return { state: mapState(plan, primary, others, pods), pods };
-    } catch (e) {
-      throw apiUserError(e, `status of ${record.runId}`);
-    }
   }
 
   /** The recorded run, brought up to date from the cluster while it has not ended. */
   async status(runId: string): Promise<RunRecord> {
-    const { dir, record } = this.record(runId);
+    const { dir, record } = recordedRun(this.opts.runsDir, runId);
     if (isTerminal(record.state)) return record;
     const d = details(record);
     if (existsSync(join(dir, CANCEL_FILE))) return record;
     const conn = await this.connectTo(d);
-    const { state, pods } = await this.live(conn, record);
-    let metrics = record.metrics;
-    const plan = record.plan as KubernetesPlan;
+    const { state, pods } = await liveState(conn.api, record);
     // a detached run has nobody recording its metrics: read them from rank 0's log
-    if (!metrics.summary && pods.length) {
-      const main = mainReplica(plan.pods);
-      const pod = pods.filter((p) => replicaOf(p) === `${main.role}-0`).pop();
-      if (pod) {
-        try {
-          const res = await conn.api.stream(resourcePath("Pod", d.namespace, pod.metadata.name, "log"), { container: main.container });
-          let text = "";
-          for await (const c of res) text += c;
-          const epochs: Record<string, unknown>[] = [];
-          let summary: Record<string, unknown> | undefined;
-          for (const line of text.split("\n")) {
-            const e = parseEventLine(line);
-            if (e && isMetric(e)) {
-              const { type: _t, ...values } = e;
-              epochs.push(values);
-            } else if (e && isSummary(e)) summary = e.metrics;
-          }
-          if (epochs.length || summary) metrics = { epochs, ...(summary ? { summary } : {}) };
-        } catch {
-          // the container has not started: no metrics yet
-        }
-      }
-    }
+    const metrics = record.metrics.summary ? record.metrics : ((await metricsFromLog(conn.api, d.namespace, (record.plan as KubernetesPlan).pods, pods)) ?? record.metrics);
     const { state: s, reason, startedAt, endedAt, exitCode } = state;
     const { reason: _old, ...rest } = record;
     const next: RunRecord = {
@@ -359,13 +178,13 @@ export class KubernetesBackend implements Backend<KubernetesPlan> {
       ...(endedAt ? { endedAt } : isTerminal(s) ? { endedAt: new Date().toISOString() } : {}),
       ...(exitCode !== undefined ? { exitCode } : {}),
     };
-    if (isTerminal(s) && d.daemons.length) await this.deleteDaemons(conn, d.daemons, d.namespace);
+    if (isTerminal(s) && d.daemons.length) await deleteDaemons(conn.api, d.namespace, d.daemons);
     writeRecord(dir, next);
     return next;
   }
 
   async cancel(runId: string): Promise<RunRecord> {
-    const { dir, record } = this.record(runId);
+    const { dir, record } = recordedRun(this.opts.runsDir, runId);
     if (isTerminal(record.state)) return record;
     writeFileSync(join(dir, CANCEL_FILE), new Date().toISOString());
     const d = details(record);
@@ -394,7 +213,7 @@ export class KubernetesBackend implements Backend<KubernetesPlan> {
    * for "already created".
    */
   async rerun(runId: string): Promise<RunRecord> {
-    const { dir, record } = this.record(runId);
+    const { dir, record } = recordedRun(this.opts.runsDir, runId);
     const d = details(record);
     const plan = record.plan as KubernetesPlan;
     if (!plan.objects?.length) throw UserError.of(`run ${record.runId} was not submitted from here: there are no recorded objects to submit again`, { hint: "start it anew with `component run`" });
@@ -426,7 +245,7 @@ export class KubernetesBackend implements Backend<KubernetesPlan> {
   }
 
   async logs(runId: string, opts: { follow: boolean; onLog: (line: LogLine) => void; signal?: AbortSignal }): Promise<void> {
-    const { dir, record } = this.record(runId);
+    const { dir, record } = recordedRun(this.opts.runsDir, runId);
     const d = details(record);
     const plan = record.plan as KubernetesPlan;
     const onLine = (replica: string, text: string) => {
@@ -444,7 +263,7 @@ export class KubernetesBackend implements Backend<KubernetesPlan> {
       pods = undefined;
     }
     // no pods (not yet, or no longer): a run that goes on is waited for with -f; else what `run` saved here
-    if (!conn || !pods || (pods.current().length === 0 && (!opts.follow || isTerminal(record.state) || isTerminal((await this.live(conn, record)).state.state)))) {
+    if (!conn || !pods || (pods.current().length === 0 && (!opts.follow || isTerminal(record.state) || isTerminal((await liveState(conn.api, record)).state.state)))) {
       await printSaved(dir, d.replicas, opts.onLog);
       return;
     }
@@ -454,11 +273,11 @@ export class KubernetesBackend implements Backend<KubernetesPlan> {
       api: c.api,
       namespace: d.namespace,
       pods,
-      containersOf: (pod) => [plan.pods.find((g) => replicaOf(pod).startsWith(`${g.role}-`))?.container ?? mainReplica(plan.pods).container],
+      containersOf: trainingContainers(plan.pods),
       follow: opts.follow,
       onLine,
       // the state only (status() would read the whole log for metrics, every poll)
-      ended: async () => isTerminal((await this.live(c, cur)).state.state),
+      ended: async () => isTerminal((await liveState(c.api, cur)).state.state),
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(this.opts.pollMs ? { pollMs: this.opts.pollMs } : {}),
     }).catch((e) => {
@@ -481,12 +300,7 @@ export class KubernetesBackend implements Backend<KubernetesPlan> {
         throw apiUserError(e, `list ${kind}`);
       }
     }
-    const local = new Map(
-      runIds(this.opts.runsDir)
-        .map((id) => readRecordAt(join(this.opts.runsDir, id)))
-        .filter((r): r is RunRecord => r?.backend === "kubernetes")
-        .map((r) => [r.runId, r]),
-    );
+    const local = new Map(readRecords(this.opts.runsDir, "kubernetes").map((r) => [r.runId, r]));
     const out: RunRecord[] = [];
     for (const o of found) {
       const runId = o.metadata.labels?.[LABEL.runId];
@@ -500,51 +314,17 @@ export class KubernetesBackend implements Backend<KubernetesPlan> {
   }
 }
 
-function resourceApiVersion(kind: string): string {
-  return kind === "Job" ? "batch/v1" : kind === "MPIJob" ? "kubeflow.org/v2beta1" : "kubeflow.org/v1";
-}
-
-/** A run found on the cluster that has no record here (submitted from elsewhere). */
-function fromObject(o: K8sObject, runId: string, state: LiveState, conn: Connection): RunRecord {
-  const l = o.metadata.labels ?? {};
-  const createdAt = o.metadata.annotations?.["aves2.io/created-at"] ?? o.metadata.creationTimestamp ?? "";
-  const spec = { runId, name: o.metadata.annotations?.["aves2.io/run-name"] ?? runId, component: { name: l[LABEL.component] ?? "?", version: l[LABEL.version] ?? "?", dir: "" }, params: {}, inputs: {}, outputs: {}, code: "", resources: { worker: { count: 1, cpu: 0, mem: 0, gpu: 0 } }, distribute: "none", createdAt } as unknown as SpecJSON;
-  return {
-    runId,
-    backend: "kubernetes",
-    component: { name: spec.component.name, version: spec.component.version },
-    state: state.state,
-    ...(state.reason ? { reason: state.reason } : {}),
-    createdAt,
-    ...(state.startedAt ? { startedAt: state.startedAt } : {}),
-    ...(state.endedAt ? { endedAt: state.endedAt } : {}),
-    metrics: { epochs: [] },
-    transfers: [],
-    spec,
-    plan: { backend: "kubernetes", runId, spec },
-    details: { namespace: conn.namespace, ...(conn.context ? { context: conn.context } : {}), primary: refOf(o), recorded: false },
-  };
-}
-
-function metricsPatch(record: RunRecord, event: RunEvent): Partial<RunRecord> | undefined {
-  if (isMetric(event)) {
-    const { type: _t, ...values } = event;
-    return { metrics: { ...record.metrics, epochs: [...record.metrics.epochs, values] } };
-  }
-  if (isSummary(event)) return { metrics: { ...record.metrics, summary: event.metrics } };
-  return undefined;
-}
-
-/** The logs `run` saved beside the record, for runs whose pods are gone. */
-async function printSaved(dir: string, replicas: readonly string[], onLog: (l: LogLine) => void): Promise<void> {
-  for (const replica of replicas) {
-    const file = logFile(dir, replica);
-    const size = (await stat(file).catch(() => undefined))?.size ?? 0;
-    if (!size) continue;
-    const fh = await open(file, "r");
-    const buf = Buffer.alloc(size);
-    await fh.read(buf, 0, size, 0);
-    await fh.close();
-    for (const text of buf.toString("utf8").replace(/\n$/, "").split("\n")) onLog({ replica, stream: "stdout", text });
-  }
-}
+/** The Kubernetes backend of a context: the S3 settings of the config; the cluster is found at prepare() (or, for `runs`, by list()). */
+export const create: BackendFactory = (ctx) => {
+  const env = ctx.env ?? process.env;
+  const poll = Number(env.AVES2_POLL_INTERVAL_MS);
+  return new KubernetesBackend({
+    runsDir: ctx.config.runsDir.value,
+    libs: ctx.libs,
+    s3: s3Settings(ctx.config.s3),
+    env,
+    ...(ctx.kubernetes?.context ? { context: ctx.kubernetes.context } : {}),
+    ...(ctx.kubernetes?.namespace ? { namespace: ctx.kubernetes.namespace } : {}),
+    ...(poll > 0 ? { pollMs: poll } : {}),
+  });
+};

@@ -1,8 +1,13 @@
+import { open, stat } from "node:fs/promises";
 import { createInterface } from "node:readline";
-import { ApiError, isTransient, type KubeApi, sleep } from "./api-client.js";
+import { logFile } from "../../records/run-store.js";
+import type { LogLine } from "../backend.js";
+import { sleep } from "@aves2/storage";
+import { ApiError, isTransient, type KubeApi } from "./api-client.js";
 import { LABEL } from "./names.js";
 import { type K8sObject, resourcePath } from "./objects.js";
-import { replicaOf } from "./status.js";
+import type { PodGroup } from "./render-context.js";
+import { mainReplica, replicaOf } from "./status.js";
 
 /** Where the pods of a run come from: a poll of the API, or an informer's cache. */
 export interface PodSource {
@@ -35,6 +40,11 @@ export interface LogStreamOptions {
   readonly pollMs?: number;
   /** Connections to a log that broke and were resumed. */
   readonly stats?: { resumed: number };
+}
+
+/** The container whose log is a pod's: its role's training container. */
+export function trainingContainers(groups: readonly PodGroup[]): (pod: K8sObject) => readonly string[] {
+  return (pod) => [groups.find((g) => replicaOf(pod).startsWith(`${g.role}-`))?.container ?? mainReplica(groups).container];
 }
 
 /** RFC3339Nano with its fraction padded to 9 digits, so timestamps compare as strings. */
@@ -216,4 +226,18 @@ export async function streamLogs(o: LogStreamOptions): Promise<void> {
     o.signal?.removeEventListener("abort", stop);
   }
   if (errors.length) throw errors[0];
+}
+
+/** The logs `run` saved beside the record, for runs whose pods are gone. */
+export async function printSaved(dir: string, replicas: readonly string[], onLog: (l: LogLine) => void): Promise<void> {
+  for (const replica of replicas) {
+    const file = logFile(dir, replica);
+    const size = (await stat(file).catch(() => undefined))?.size ?? 0;
+    if (!size) continue;
+    const fh = await open(file, "r");
+    const buf = Buffer.alloc(size);
+    await fh.read(buf, 0, size, 0);
+    await fh.close();
+    for (const text of buf.toString("utf8").replace(/\n$/, "").split("\n")) onLog({ replica, stream: "stdout", text });
+  }
 }

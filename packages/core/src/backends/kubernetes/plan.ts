@@ -3,7 +3,7 @@ import { type Problem, UserError } from "../../errors.js";
 import { toYaml } from "../../manifest/yaml-source.js";
 import { deepFreeze } from "../../run/freeze.js";
 import { inputSourceComments, type RunSpec, specToJSON } from "../../run/spec.js";
-import type { S3Settings } from "../../storage/s3/settings.js";
+import type { S3Settings } from "@aves2/storage/config";
 import { buildArgv } from "../../run/argv.js";
 import type { Plan } from "../backend.js";
 import { renderJob } from "./job.js";

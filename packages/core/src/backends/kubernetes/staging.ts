@@ -1,7 +1,8 @@
+import { readFileSync } from "node:fs";
 import { basename, relative, sep } from "node:path";
 import type { Problem } from "../../errors.js";
-import type { S3Settings } from "../../storage/s3/settings.js";
-import { type DataUri, formatUri } from "../../storage/uri.js";
+import type { S3Settings } from "@aves2/storage/config";
+import { type DataUri, formatUri } from "@aves2/storage/uri";
 import type { RunSpec } from "../../run/spec.js";
 import { dnsLabel, literal } from "./names.js";
 import type { JsonObject } from "./objects.js";
@@ -308,4 +309,17 @@ export function uploaderContainer(data: PodData, ctx: StagingContext, guardEnv: 
     ],
     resources: STAGING_RESOURCES,
   };
+}
+
+function coreVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  } catch {
+    return "latest";
+  }
+}
+
+/** The staging image this version of the tool is published with (see docker/staging/Dockerfile). */
+export function defaultStagingImage(env: NodeJS.ProcessEnv = process.env): string {
+  return env.AVES2_STAGING_IMAGE || `aves2/component-staging:${coreVersion()}`;
 }

@@ -1,6 +1,9 @@
-import type { RunState } from "../backend.js";
+import type { RunRecord, RunState } from "../../records/record.js";
+import { apiUserError, type KubeApi } from "./api-client.js";
 import { LABEL } from "./names.js";
-import type { K8sObject, ObjectRef } from "./objects.js";
+import { type K8sObject, type ObjectRef, resourcePath } from "./objects.js";
+import type { KubernetesPlan } from "./plan.js";
+import { details } from "./run-record.js";
 import type { PodGroup } from "./render-context.js";
 
 /** What the cluster says about a run, in the words of a run record. */
@@ -143,4 +146,22 @@ export function mapState(
   const running = primary.kind === "Job" ? pods.some((p) => status(p).phase === "Running") || Number(st.active ?? 0) > 0 && pods.some((p) => status(p).phase === "Running") : Boolean(isTrue(primary, "Running")) || pods.some((p) => status(p).phase === "Running");
   if (running) return { state: "running", ...base, ...(stuck ? { reason: stuck } : {}) };
   return { state: "pending", ...base, ...(stuck ? { reason: stuck } : {}) };
+}
+
+/** The run's objects and pods as the cluster has them now, mapped to a state. */
+export async function liveState(api: KubeApi, record: RunRecord): Promise<{ state: LiveState; pods: K8sObject[] }> {
+  const d = details(record);
+  const plan = record.plan as KubernetesPlan;
+  const selector = `${LABEL.runId}=${record.runId}`;
+  try {
+    const primary = await api.get<K8sObject>(resourcePath(d.primary.kind, d.namespace, d.primary.name));
+    // list items of built-in kinds come without their kind
+    const others = d.daemons.length
+      ? ((await api.request<{ items?: K8sObject[] }>("GET", resourcePath("Job", d.namespace), { query: { labelSelector: selector } })).items ?? []).filter((j) => j.metadata.name !== d.primary.name).map((j) => ({ ...j, kind: "Job", apiVersion: "batch/v1" }))
+      : [];
+    const pods = (await api.request<{ items?: K8sObject[] }>("GET", resourcePath("Pod", d.namespace), { query: { labelSelector: selector } })).items ?? [];
+    return { state: mapState(plan, primary, others, pods), pods };
+  } catch (e) {
+    throw apiUserError(e, `status of ${record.runId}`);
+  }
 }

@@ -93,3 +93,8 @@ export async function createAll(api: KubeApi, namespace: string, objects: readon
     throw e;
   }
 }
+
+/** The parameter servers (and other daemons) of a run that has ended: they would never end by themselves. */
+export async function deleteDaemons(api: KubeApi, namespace: string, daemons: readonly ObjectRef[]): Promise<void> {
+  for (const d of daemons) await deleteObject(api, namespace, d).catch(() => undefined);
+}

@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { type Problem, UserError } from "../../errors.js";
+import { formatPointer } from "../../key-path.js";
 import { DNS1035_LABEL, DNS1123_LABEL, DNS1123_SUBDOMAIN, LABEL_VALUE } from "./names.js";
 import { CRD_OPTIONS, CRD_VERSIONS, podTemplateOf } from "./crd-schemas.js";
 import { KINDS, type K8sObject } from "./objects.js";
@@ -67,21 +68,12 @@ async function crdValidator(kind: string): Promise<ValidateFunction> {
   return fn;
 }
 
-/** `/spec/template/spec/containers/0/name` → `spec.template.spec.containers[0].name`. */
-export function fieldPath(pointer: string): string {
-  return pointer
-    .split("/")
-    .filter(Boolean)
-    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"))
-    .reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), "");
-}
-
 function ajvProblems(o: K8sObject, errors: readonly ErrorObject[], prefix = ""): Problem[] {
   const seen = new Set<string>();
   const out: Problem[] = [];
   for (const e of errors) {
     // anyOf branches (int-or-string) repeat themselves: one line per field
-    const where = fieldPath(prefix + e.instancePath) || "(object)";
+    const where = formatPointer(prefix + e.instancePath) || "(object)";
     const missing = e.keyword === "required" ? `.${(e.params as { missingProperty: string }).missingProperty}` : "";
     const key = `${where}${missing}`;
     if (seen.has(key) || e.keyword === "anyOf") continue;

@@ -1,5 +1,6 @@
 import { createInterface } from "node:readline";
-import { ApiError, isTransient, type KubeApi, sleep } from "./api-client.js";
+import { sleep } from "@aves2/storage";
+import { ApiError, isTransient, type KubeApi } from "./api-client.js";
 import type { K8sObject } from "./objects.js";
 
 export interface WatchStats {

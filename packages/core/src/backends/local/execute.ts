@@ -4,13 +4,15 @@ import { cp, mkdir, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { createInterface } from "node:readline";
 import { isMetric, isSummary, parseEventLine, type RunEvent } from "../../run/events.js";
-import { storeFor } from "../../storage/index.js";
-import type { StageOptions, Transfer } from "../../storage/store.js";
-import { parseUri } from "../../storage/uri.js";
-import { type LogLine, newRunRecord, type RunRecord, type RunState, type SubmitOptions } from "../backend.js";
+import { addEvent } from "../../run/metrics.js";
+import { storeFor } from "@aves2/storage";
+import type { StageOptions, Transfer } from "@aves2/storage";
+import { parseUri } from "@aves2/storage/uri";
+import { newRunRecord, type RunRecord, type RunState } from "../../records/record.js";
+import { CANCEL_FILE, eventsFile, logFile, writeRecord } from "../../records/run-store.js";
+import type { LogLine, SubmitOptions } from "../backend.js";
 import type { LocalPlan } from "./plan.js";
 import { freePort, killGroup, spawnGroup } from "./process-group.js";
-import { CANCEL_FILE, eventsFile, logFile, writeRecord } from "./records.js";
 
 /** Seconds between SIGTERM and SIGKILL when stopping a run. */
 const KILL_GRACE_MS = 8_000;
@@ -212,10 +214,5 @@ function detailsBase(plan: LocalPlan, python: string | undefined): Record<string
 }
 
 function recordEvent(event: RunEvent, update: (patch: Patch) => void): void {
-  if (isMetric(event)) {
-    const { type: _t, ...values } = event;
-    update((r) => ({ metrics: { ...r.metrics, epochs: [...r.metrics.epochs, values] } }));
-  } else if (isSummary(event)) {
-    update((r) => ({ metrics: { ...r.metrics, summary: event.metrics } }));
-  }
+  if (isMetric(event) || isSummary(event)) update((r) => ({ metrics: addEvent(r.metrics, event) ?? r.metrics }));
 }

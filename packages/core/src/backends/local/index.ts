@@ -4,17 +4,23 @@ import { open, readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Setting } from "../../config/config.js";
+import { s3Settings } from "@aves2/storage/config";
 import { type Problem, UserError } from "../../errors.js";
 import type { Launcher } from "../../launcher.js";
 import { findPython } from "../../python/find.js";
+import { sleep } from "@aves2/storage";
 import type { RunSpec } from "../../run/spec.js";
-import { storeFor } from "../../storage/index.js";
-import type { S3Settings } from "../../storage/s3/settings.js";
-import { type Backend, type LogLine, type RunHandle, type RunRecord, type SubmitOptions, TERMINAL_STATES } from "../backend.js";
+import { storeFor } from "@aves2/storage";
+import type { S3Settings } from "@aves2/storage/config";
+import { type RunRecord, TERMINAL_STATES } from "../../records/record.js";
+import { CANCEL_FILE, logFile, readRecordAt, resolveRunDir, runIds, writeRecord } from "../../records/run-store.js";
+import { type Backend, type LogLine, type PlanDescription, type RunHandle, type RunSummary, type SubmitOptions, yamlDescription } from "../backend.js";
+import type { BackendFactory } from "../declaration.js";
+import type { OptionValues } from "../options.js";
 import { executeLocal } from "./execute.js";
-import { type LocalPlan, planLocal } from "./plan.js";
+import { type LocalPlan, type LocalPlanContext, planLocal } from "./plan.js";
 import { killGroup } from "./process-group.js";
-import { CANCEL_FILE, isAlive, logFile, readRecordAt, resolveRunDir, runIds, withLiveness, writeRecord } from "./records.js";
+import { isAlive, withLiveness } from "./liveness.js";
 
 export interface LocalBackendOptions {
   readonly runsDir: string;
@@ -30,13 +36,36 @@ const PLAN_FILE = "plan.json";
 const SUPERVISOR = join(dirname(fileURLToPath(import.meta.url)), "supervisor.js");
 
 /** The embedded default: runs on this machine, records under `.aves2/runs/<run-id>/`. */
-export class LocalBackend implements Backend<LocalPlan> {
+export class LocalBackend implements Backend<LocalPlan, LocalPlanContext> {
   readonly name = "local";
 
   constructor(private readonly opts: LocalBackendOptions) {}
 
-  plan(spec: RunSpec): LocalPlan {
-    return planLocal(spec, { runsDir: this.opts.runsDir, libs: this.opts.libs, ...(this.opts.s3 ? { s3: this.opts.s3 } : {}) });
+  /** Nothing to ask anyone: where runs are recorded, the libraries, the S3 settings. */
+  async prepare(): Promise<LocalPlanContext> {
+    return this.target();
+  }
+
+  private target(): LocalPlanContext {
+    return { runsDir: this.opts.runsDir, libs: this.opts.libs, ...(this.opts.s3 ? { s3: this.opts.s3 } : {}) };
+  }
+
+  /** Pure (see planLocal). The local backend takes no options. */
+  plan(spec: RunSpec, target: LocalPlanContext = this.target(), _options: OptionValues = {}): LocalPlan {
+    return planLocal(spec, target);
+  }
+
+  describe(plan: LocalPlan): PlanDescription {
+    return yamlDescription(plan, plan.processes.map((p) => p.replica));
+  }
+
+  /** Outputs where they were saved, else their folder in the run's; the record's place. */
+  summarize(record: RunRecord): RunSummary {
+    const plan = record.plan as Partial<LocalPlan>;
+    return {
+      outputs: (plan.outputs ?? []).map((o) => ({ name: o.name, location: o.uri ?? o.dir })),
+      notes: plan.runDir ? [`record: ${plan.runDir}/run.json   logs: component logs ${record.runId}`] : [],
+    };
   }
 
   /** Everything that can be checked before a folder is created or a process started. */
@@ -167,10 +196,9 @@ export class LocalBackend implements Backend<LocalPlan> {
   }
 }
 
-/** A run whose supervisor died without recording the end is reported as failed, not "running" forever. */
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+/** The local backend of a context: its runs folder, the interpreter and S3 settings of the config. */
+export const create: BackendFactory = (ctx) =>
+  new LocalBackend({ runsDir: ctx.config.runsDir.value, libs: ctx.libs, ...(ctx.config.python ? { python: ctx.config.python } : {}), ...(ctx.config.s3 ? { s3: s3Settings(ctx.config.s3) } : {}) });
 
 /** Entry of the detached supervisor (see supervisor.ts). */
 export async function superviseFromDisk(runDir: string): Promise<void> {

@@ -3,10 +3,10 @@ import { type Problem, UserError } from "../../errors.js";
 import { buildArgv } from "../../run/argv.js";
 import { deepFreeze } from "../../run/freeze.js";
 import { type RunSpec, specToJSON } from "../../run/spec.js";
-import { storeFor } from "../../storage/index.js";
-import { DEFAULT_S3 } from "../../storage/s3/settings.js";
-import type { S3Settings } from "../../storage/s3/settings.js";
-import { type DataUri, formatUri, isArchive } from "../../storage/uri.js";
+import { storeFor } from "@aves2/storage";
+import { DEFAULT_S3 } from "@aves2/storage/config";
+import type { S3Settings } from "@aves2/storage/config";
+import { type DataUri, formatUri, isArchive } from "@aves2/storage/uri";
 import type { Plan } from "../backend.js";
 
 export interface LocalProcess {
