@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { chmod, copyFile, link, mkdir, rename, rm, stat } from "node:fs/promises";
+import { chmod, copyFile, link, mkdir, rename, rm, stat, unlink } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -15,7 +15,9 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
  * unchanged one is found without asking anything but the listing. Files are
  * complete when they appear (written aside, checked, then renamed) and
  * read-only, because runs link to them instead of copying. Several runs may
- * fill the cache at once: the worst case is the same object downloaded twice.
+ * fill the cache at once: the worst case is the same object downloaded twice,
+ * and the first complete copy stays the entry (see `commit`). A download that
+ * fails (a full disk, a broken connection) leaves no entry and no scratch file.
  * Deleting the folder at any time is safe.
  */
 export class ContentCache {
@@ -42,9 +44,31 @@ export class ContentCache {
     return `${path}.part-${process.pid}-${randomBytes(4).toString("hex")}`;
   }
 
-  async commit(scratch: string, path: string): Promise<void> {
+  /**
+   * Makes a complete, checked download the entry `path`. The first writer
+   * wins: publishing by a hard link fails when another process already put an
+   * entry there, and a valid one (its size; its content was checked against
+   * the object before it was committed) is kept, so files that runs already
+   * linked stay the entry. A wrong-sized one is replaced. Where hard links
+   * are not possible, a rename publishes it (atomic too, last writer wins).
+   */
+  async commit(scratch: string, path: string, size: number): Promise<void> {
     await chmod(scratch, 0o444);
+    try {
+      await link(scratch, path);
+      await unlink(scratch);
+      return;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EEXIST" && (await this.has(path, size))) return this.discard(scratch);
+      if (code !== "EEXIST" && !NO_LINK.has(code ?? "")) throw e;
+    }
     await rename(scratch, path);
+  }
+
+  /** What to do when the cache's disk is full. */
+  get fullHint(): string {
+    return `free some space there, or set AVES2_CACHE_DIR to a folder on a larger disk (the cache ${this.dir} can be deleted at any time)`;
   }
 
   async discard(scratch: string): Promise<void> {
@@ -64,10 +88,18 @@ export async function materialize(cached: string, dest: string, writable: boolea
       return "link";
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== "EXDEV" && code !== "EPERM" && code !== "EMLINK" && code !== "ENOTSUP") throw e;
+      if (code !== "EXDEV" && !NO_LINK.has(code ?? "")) throw e;
     }
   }
-  await copyFile(cached, dest);
-  await chmod(dest, writable ? 0o644 : 0o444);
+  try {
+    await copyFile(cached, dest);
+    await chmod(dest, writable ? 0o644 : 0o444);
+  } catch (e) {
+    await rm(dest, { force: true }); // a copy cut short (a full disk) must not look like the file
+    throw e;
+  }
   return "copy";
 }
+
+/** Why a hard link can fail where a copy or a rename would do. */
+const NO_LINK = new Set(["EPERM", "EMLINK", "ENOTSUP", "EXDEV"]);

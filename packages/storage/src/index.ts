@@ -11,7 +11,8 @@
  * - retry/: the one retry engine and sleep (the engine's Kubernetes client
  *   uses them too), and object storage's retry policies.
  * - config/: where the endpoint and credentials come from (env, ~/.aws,
- *   ~/.aves2/aves2.cfg); errors.ts: the errors every package shares.
+ *   ~/.aves2/aves2.cfg); errors.ts: the errors every package shares;
+ *   disk-full.ts: a full disk, wherever data is written, as one UserError.
  */
 export * from "./errors.js";
 export * from "./uri.js";
@@ -20,6 +21,7 @@ export * from "./store.js";
 export * from "./stores.js";
 export * from "./sync-uris.js";
 export * from "./content-cache.js";
+export * from "./disk-full.js";
 export * from "./completion-marker.js";
 export * from "./transfer-progress.js";
 export * from "./archive/unpack.js";

@@ -1,5 +1,7 @@
-import { readdir, realpath, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { copyFile, mkdir, readdir, realpath, rename, rm, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { forEachLimited } from "./pool.js";
 
 export interface LocalFile {
   /** Relative to the walked folder, `/`-separated. */
@@ -40,4 +42,25 @@ export async function walkFiles(dir: string): Promise<LocalFile[]> {
   };
   await walk(dir, "");
   return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+}
+
+/**
+ * Copies `files` (from walkFiles) under `target`, each to a temporary name
+ * beside its place and renamed there once complete: a reader never sees half
+ * a file, and a copy cut short (a full disk) removes its own part, so what is
+ * left at `target` is only whole files.
+ */
+export async function copyFiles(files: readonly LocalFile[], target: string, concurrency = 8): Promise<void> {
+  await forEachLimited(files, concurrency, async (f) => {
+    const dest = join(target, f.rel);
+    await mkdir(dirname(dest), { recursive: true });
+    const part = `${dest}.aves2-part-${randomBytes(4).toString("hex")}`;
+    try {
+      await copyFile(f.path, part);
+      await rename(part, dest);
+    } catch (e) {
+      await rm(part, { force: true });
+      throw e;
+    }
+  });
 }

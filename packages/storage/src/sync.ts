@@ -3,12 +3,14 @@ import { dirname, join } from "node:path";
 import { UserError } from "./errors.js";
 import { MARKER, type ManifestFile, manifest, manifestText } from "./completion-marker.js";
 import { type ContentCache, materialize } from "./content-cache.js";
+import { writingTo } from "./disk-full.js";
 import { walkFiles } from "./local-tree.js";
 import { forEachLimited } from "./pool.js";
 import { unsafeRelative } from "./relative-path.js";
 import type { RemoteObject, RemoteTree } from "./remote.js";
 import type { MarkerFacts, Transfer } from "./store.js";
 import type { ProgressTracker } from "./transfer-progress.js";
+import { bytes as size } from "./transfer-view.js";
 
 /**
  * The sync engine: list both sides, move what differs (by size and ETag),
@@ -43,6 +45,8 @@ export interface PullOptions {
   readonly cache?: ContentCache;
   readonly writable?: boolean;
   readonly concurrency?: number;
+  /** The binding the files are for (`data_dir`), as errors' path. */
+  readonly what?: string;
 }
 
 /** The objects of a listing that are files to write, checked for names that would escape the folder. */
@@ -112,29 +116,36 @@ export async function pullObjects(remote: RemoteTree, files: readonly RemoteObje
         throw e;
       }
     };
+    const doing = `downloading ${remote.label}${obj.rel} (${size(obj.size)})`;
+    const what = opts.what ? { what: opts.what } : {};
     if (opts.cache) {
-      const cached = opts.cache.pathFor(remote.identity(obj), `${obj.size}:${obj.etag}`);
-      if (!(await opts.cache.has(cached, obj.size))) {
-        const scratch = await opts.cache.scratch(cached);
+      const cache = opts.cache;
+      const cached = cache.pathFor(remote.identity(obj), `${obj.size}:${obj.etag}`);
+      if (!(await cache.has(cached, obj.size))) {
+        const scratch = await cache.scratch(cached);
         try {
-          await get(scratch);
-          await opts.cache.commit(scratch, cached);
+          await writingTo({ path: cached, doing, hint: cache.fullHint, ...what }, async () => {
+            await get(scratch);
+            await cache.commit(scratch, cached, obj.size);
+          });
         } catch (e) {
-          await opts.cache.discard(scratch);
+          await cache.discard(scratch);
           throw e;
         }
         fetched = true;
       }
       if (!fresh) await rm(dest, { force: true });
-      await materialize(cached, dest, Boolean(opts.writable));
+      await writingTo({ path: dest, doing, ...what }, () => materialize(cached, dest, Boolean(opts.writable)));
     } else {
       const s = fresh ? undefined : await stat(dest).catch(() => undefined);
       const same = s?.isFile() && s.size === obj.size && obj.lastModified && Math.abs(s.mtimeMs - obj.lastModified.getTime()) < 1000;
       if (!same) {
         const scratch = `${dest}.aves2-part`;
         try {
-          await get(scratch);
-          await rename(scratch, dest);
+          await writingTo({ path: dest, doing, ...what }, async () => {
+            await get(scratch);
+            await rename(scratch, dest);
+          });
         } catch (e) {
           await rm(scratch, { force: true });
           throw e;

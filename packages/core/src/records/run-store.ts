@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { UserError } from "../errors.js";
 import { type RunRecord, upgradeRecord } from "./record.js";
 
@@ -20,11 +20,31 @@ export function eventsFile(runDir: string): string {
   return join(runDir, "logs", "events.jsonl");
 }
 
-/** Written to a temp file and renamed, so readers never see half a record. */
+/** Written to a temp file and renamed, so readers never see half a record (nor a half-written temp file, on a full disk). */
 export function writeRecord(runDir: string, record: RunRecord): void {
   const tmp = join(runDir, `.${RECORD_FILE}.${process.pid}.tmp`);
-  writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`);
-  renameSync(tmp, join(runDir, RECORD_FILE));
+  try {
+    writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`);
+    renameSync(tmp, join(runDir, RECORD_FILE));
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Makes a run's folder, failing if it exists: of runs started at once (in
+ * the same second, from several processes), each gets a folder of its own or
+ * a clear error, never another run's folder.
+ */
+export function claimRunDir(runDir: string): void {
+  mkdirSync(dirname(runDir), { recursive: true });
+  try {
+    mkdirSync(runDir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    throw UserError.of("a run with this id already exists", { path: runDir, hint: "run it again: a new run gets a new id" });
+  }
 }
 
 export function readRecordAt(runDir: string): RunRecord | undefined {

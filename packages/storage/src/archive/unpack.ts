@@ -1,3 +1,4 @@
+import { explainDiskFull } from "../disk-full.js";
 import { isCaseInsensitiveDir } from "./case-probe.js";
 import { EntryGuard, intoFreshDir } from "./entry-guard.js";
 import { UnpackBudget, type UnpackLimits, unpackLimits } from "./limits.js";
@@ -22,7 +23,8 @@ export interface UnpackOptions {
  * into `dir`, which must not exist yet or be empty. Entries that would land
  * outside `dir`, names that clash on a case-insensitive file system, and
  * archives over the size or entry limits are refused with a UserError and
- * `dir` is removed again, so a bad archive leaves nothing behind.
+ * `dir` is removed again, so a bad archive leaves nothing behind; so is a
+ * disk that fills up on the way (a UserError naming `dir` and the room left).
  */
 export async function unpackArchive(file: string, dir: string, opts: UnpackOptions): Promise<{ files: number; bytes: number }> {
   // a bad limit in the environment is reported before anything is made
@@ -34,6 +36,8 @@ export async function unpackArchive(file: string, dir: string, opts: UnpackOptio
     const guard = new EntryGuard(dir, opts.label, opts.what, { caseInsensitive });
     const budget = new UnpackBudget(limits, opts.label, opts.what);
     result = zip ? await unpackZip(file, guard, budget) : await unpackTar(file, guard, budget);
+  }).catch(async (e) => {
+    throw await explainDiskFull(e, { path: dir, doing: `unpacking ${opts.label}`, ...(opts.what ? { what: opts.what } : {}) });
   });
   return result;
 }

@@ -2,6 +2,7 @@ import { createWriteStream } from "node:fs";
 import { mkdir, symlink } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import type { Entry, ZipFile } from "yauzl";
+import { isDiskFull } from "../disk-full.js";
 import { UserError } from "../errors.js";
 import type { EntryGuard } from "./entry-guard.js";
 import type { UnpackBudget } from "./limits.js";
@@ -38,7 +39,8 @@ export async function unpackZip(file: string, guard: EntryGuard, budget: UnpackB
   let files = 0;
   /** yauzl's complaints about an entry's data ("too many bytes in the stream. expected 10. got at least 11", a bad CRC, a cut-off file) as the user's problem. */
   const dataError = (raw: string) => (e: Error) => {
-    if (e instanceof UserError) throw e;
+    // a full disk is not a damaged archive
+    if (e instanceof UserError || isDiskFull(e)) throw e;
     throw UserError.of(`archive ${label}: entry "${raw}" cannot be unpacked: ${e.message}; nothing was unpacked`, {
       ...where,
       hint: "the archive is damaged, or its headers do not match its data (a forged archive?)",

@@ -1,17 +1,46 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, constants } from "node:fs";
-import { access, cp, mkdir, readdir, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { access, cp, mkdir, open, readdir, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { UserError } from "../errors.js";
 import { unpackArchive } from "../archive/unpack.js";
 import { MARKER, manifest, manifestText } from "../completion-marker.js";
-import { walkFiles } from "../local-tree.js";
+import { writingTo } from "../disk-full.js";
+import { copyFiles, walkFiles } from "../local-tree.js";
 import type { Store, Transfer } from "../store.js";
 import { type DataUri, isArchive } from "../uri.js";
 
 function pathOf(uri: DataUri): string {
   if (uri.scheme !== "file") throw new Error(`local store given ${uri.scheme}://`);
   return uri.path;
+}
+
+/** Why a file cannot be created, in words. */
+const CANNOT_CREATE: Readonly<Record<string, string>> = {
+  EROFS: "a read-only file system",
+  EACCES: "permission denied",
+  EPERM: "not permitted",
+  ENOENT: "this file system takes no new files",
+  ENOSPC: "no space left on device",
+  EDQUOT: "disk quota exceeded",
+};
+
+/**
+ * Whether a file can be made in `dir`, found by making one (and removing it):
+ * permission bits say nothing of read-only mounts, of /proc or /sys, nor to
+ * root, whom they do not stop. Resolves with why not, or undefined.
+ */
+async function cannotCreateIn(dir: string): Promise<string | undefined> {
+  const probe = join(dir, `.aves2-write-check-${randomBytes(6).toString("hex")}`);
+  try {
+    await access(dir, constants.W_OK | constants.X_OK);
+    await (await open(probe, "wx")).close();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    return `${CANNOT_CREATE[code] ?? (e as Error).message}${CANNOT_CREATE[code] ? `, ${code}` : ""}`;
+  }
+  await rm(probe, { force: true });
+  return undefined;
 }
 
 async function md5Of(file: string): Promise<string> {
@@ -60,9 +89,8 @@ export const localStore: Store = {
       found = await stat(probe).catch(() => undefined);
     }
     if (!found.isDirectory()) throw UserError.of(`${p} cannot be created: ${probe} is a file`, { path: what });
-    await access(probe, constants.W_OK | constants.X_OK).catch(() => {
-      throw UserError.of(`${p} is not writable`, { path: what, hint: `${probe} does not allow writing` });
-    });
+    const why = await cannotCreateIn(probe);
+    if (why) throw UserError.of(`${p} is not writable: files cannot be created in ${probe} (${why})`, { path: what, hint: "choose a folder you can write to" });
   },
 
   async stageIn(uri, dir, name, opts = {}): Promise<Transfer> {
@@ -75,7 +103,10 @@ export const localStore: Store = {
       return { direction: "in", name, uri: p, local: dir, files, bytes, seconds: (Date.now() - started) / 1000, method: "unpack" };
     }
     if (opts.writable) {
-      await cp(p, dir, { recursive: true });
+      await writingTo({ path: dir, doing: `copying ${p}`, what: name }, () => cp(p, dir, { recursive: true })).catch(async (e) => {
+        await rm(dir, { recursive: true, force: true });
+        throw e;
+      });
       const { files, bytes } = await tree(dir);
       return { direction: "in", name, uri: p, local: dir, files, bytes, seconds: (Date.now() - started) / 1000, method: "copy" };
     }
@@ -86,17 +117,27 @@ export const localStore: Store = {
   async stageOut(dir, uri, name, opts = {}): Promise<Transfer> {
     const started = Date.now();
     const target = pathOf(uri);
-    await mkdir(target, { recursive: true });
-    if (opts.marker !== undefined) await rm(join(target, MARKER), { force: true });
     const local = (await walkFiles(dir)).filter((f) => !(opts.marker && f.rel === MARKER));
-    await cp(dir, target, { recursive: true, force: true, filter: (src) => !(opts.marker && src === join(dir, MARKER)) });
     const bytes = local.reduce((n, f) => n + f.size, 0);
     let marker: string | undefined;
-    if (opts.marker) {
-      const files = await Promise.all(local.map(async (f) => ({ path: f.rel, size: f.size, md5: await md5Of(f.path) })));
-      await writeFile(join(target, MARKER), manifestText(manifest(files, opts.marker)));
-      marker = MARKER;
-    }
+    // files are whole or absent (copyFiles); the marker is written last, also whole, and only when every file is there
+    await writingTo({ path: target, hint: "free some space on that disk, or save the output somewhere else" }, async () => {
+      await mkdir(target, { recursive: true });
+      if (opts.marker !== undefined) await rm(join(target, MARKER), { force: true });
+      await copyFiles(local, target);
+      if (opts.marker) {
+        const files = await Promise.all(local.map(async (f) => ({ path: f.rel, size: f.size, md5: await md5Of(f.path) })));
+        const part = join(target, `.${MARKER}.aves2-part`);
+        try {
+          await writeFile(part, manifestText(manifest(files, opts.marker)));
+          await rename(part, join(target, MARKER));
+        } catch (e) {
+          await rm(part, { force: true });
+          throw e;
+        }
+        marker = MARKER;
+      }
+    });
     opts.progress?.({ name, direction: "out", uri: target, files: local.length, bytes, totalFiles: local.length, totalBytes: bytes, done: true });
     return { direction: "out", name, uri: target, local: dir, files: local.length, bytes, seconds: (Date.now() - started) / 1000, method: "copy", ...(marker ? { marker } : {}) };
   },

@@ -107,7 +107,7 @@ export const s3Store: Store = {
       const obj = { rel: posix.basename(u.key), size: head.size, etag: head.etag, ...(head.lastModified ? { lastModified: head.lastModified } : {}) };
       const tracker = new ProgressTracker({ name, direction: "in", uri: label }, opts.progress, () => tree.retries);
       const holder = `${dir}.download`;
-      const r = await pullObjects(tree, [obj], holder, { cache, tracker });
+      const r = await pullObjects(tree, [obj], holder, { cache, tracker, what: name });
       const cached = `${holder}/${obj.rel}`;
       try {
         await unpackArchive(cached, dir, { name: u.key, label, what: name });
@@ -118,7 +118,7 @@ export const s3Store: Store = {
     }
     const tree = new S3Tree(conn, u.bucket, folderPrefix(u.key), name);
     const tracker = new ProgressTracker({ name, direction: "in", uri: label }, opts.progress, () => tree.retries);
-    const r = await pullTree(tree, dir, { cache, tracker, writable: Boolean(opts.writable) });
+    const r = await pullTree(tree, dir, { cache, tracker, writable: Boolean(opts.writable), what: name });
     return transferRecord("in", name, label, dir, r, "download", started);
   },
 
