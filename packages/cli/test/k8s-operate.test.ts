@@ -1,20 +1,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type FieldCause, type K8sObj, type K8sTestServer, startK8sTestServer } from "@aves2/testkit";
-import { UserError, validateObjects } from "@aves2/core";
+import { type K8sTestServer, kubernetesAdmission, startK8sTestServer } from "@aves2/testkit";
+import type { K8sJobStep, K8sObj } from "@aves2/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { collectOutput, runCli, startCli, tempDir, waitFor } from "./cli.js";
 
-/** The Kubernetes API test server's admission: the backend's own validator, its problems as 422 field causes. */
-async function admission(o: K8sObj): Promise<FieldCause[]> {
-  try {
-    await validateObjects([o as Parameters<typeof validateObjects>[0][number]]);
-    return [];
-  } catch (e) {
-    if (!(e instanceof UserError)) throw e;
-    return e.problems.map((p) => ({ field: p.message.split(": ")[0], message: p.message.split(": ").slice(1).join(": ") }));
-  }
-}
+/** The Kubernetes API test server's admission: testkit's, from the Kubernetes and Kubeflow schemas, never the backend's own validator. */
+const admission = kubernetesAdmission;
 
 let server: K8sTestServer | undefined;
 afterEach(async () => {
@@ -127,13 +119,15 @@ describe("component run --backend kubernetes, against the Kubernetes API test se
 
     const rerun = await runCli(["rerun", runId], { env });
     expect(rerun.code, rerun.stderr).toBe(0);
-    expect(rerun.stdout).toBe(`${runId}: pending (resubmitted to namespace default)   logs: component logs ${runId} -f\n`);
+    expect(rerun.stdout).toBe(`${runId}: pending (resubmitted to namespace default as attempt 2)   logs: component logs ${runId} -f\n`);
     await waitFor(() => server!.isHeld(job));
 
     const cancel = await runCli(["cancel", runId], { env });
     expect(cancel.code, cancel.stderr).toBe(0);
     expect(cancel.stdout).toContain(`${runId}: canceled`);
-    expect([...server!.objects("PyTorchJob"), ...server!.objects("Pod")]).toEqual([]);
+    expect(server!.objects("PyTorchJob")).toEqual([]);
+    // the pods go as the garbage collector gets to them
+    await waitFor(() => server!.objects("Pod").length === 0);
     for (const t of [submit.stdout, status.stdout, logs.stdout, list.stdout, rerun.stdout, cancel.stdout]) expect(t).not.toContain(S3_SECRET);
   });
 });
@@ -174,5 +168,89 @@ describe("bad input and preflight: one clear message, exit 2, nothing created", 
     expect(ctx.stderr).toContain('unknown context "test-clustr"');
     expect(ctx.stderr).toContain('did you mean "test-cluster"?');
     expect(server!.requests).toEqual([]);
+  });
+});
+
+describe("what a real cluster does: the CLI says it", () => {
+  /** One node of 3 cpu, half of it taken by another team: one replica of 1 cpu fits, the second does not. */
+  async function busyCluster(script: (job: K8sObj) => readonly K8sJobStep[]) {
+    const s = await setup({ nodes: [{ name: "node-1", cpu: "3", memory: "16Gi" }], script });
+    server!.add({ apiVersion: "v1", kind: "Pod", metadata: { name: "other-team", namespace: "default" }, spec: { nodeName: "node-1", containers: [{ name: "x", image: "x", resources: { requests: { cpu: "1500m" } } }] }, status: { phase: "Running" } });
+    return s;
+  }
+
+  it("status says which replicas wait for a node, and why; --schedule-timeout fails an attached run", async () => {
+    const { env } = await busyCluster(() => [{ run: true }, { hold: true }, { succeed: true }]);
+    const submit = await runCli([...DDP, "-r", "worker.cpu=1", "--detach"], { env });
+    expect(submit.code, submit.stderr).toBe(0);
+    const runId = submit.stdout.trim();
+    await waitFor(() => server!.isHeld(server!.objects("PyTorchJob")[0]!.metadata.name));
+    const status = await runCli(["status", runId], { env });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain(`${runId}  pending: waiting for 1 of 2 replicas: worker-0: Unschedulable: 0/1 nodes are available: 1 Insufficient cpu.`);
+    expect((await runCli(["cancel", runId], { env })).code).toBe(0);
+    await waitFor(() => server!.objects("Pod").length === 1);
+
+    const run = await runCli([...DDP, "-r", "worker.cpu=1", "--schedule-timeout", "1s"], { env });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("✗ failed");
+    expect(run.stdout).toMatch(/1 of 2 replicas not scheduled within 1s \(--schedule-timeout\): worker-0: Unschedulable: 0\/1 nodes are available: 1 Insufficient cpu\..*; its objects are deleted/);
+  });
+
+  it("--schedule-timeout is in run's help with its default; a bad value is one clear message, and nothing is created", async () => {
+    const { env } = await setup();
+    const help = await runCli(["run", "--help"], { env });
+    expect(help.stdout).toMatch(/--schedule-timeout <duration>\s+Kubernetes: fail the run when a replica/);
+    expect(help.stdout).toMatch(/\(default\s+10m\)/);
+    const bad = await runCli(["run", "echo", "--backend", "k8s", "--image", "node:20-slim", "--schedule-timeout", "soon"], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--schedule-timeout: "soon" is not a duration');
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+    expect(server!.requests.filter((r) => r.method === "POST")).toEqual([]);
+  });
+
+  it("pods that Pod Security refuses: the run fails at once with the admission's words, not 'pending' until a timeout", async () => {
+    const { env } = await setup({ script: () => [{ run: true }, { succeed: true }] });
+    server!.add({ apiVersion: "v1", kind: "Namespace", metadata: { name: "default", labels: { "pod-security.kubernetes.io/enforce": "restricted" } }, status: { phase: "Active" } });
+    const r = await runCli(["run", "echo", "--backend", "k8s", "--image", "node:20-slim"], { env });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("✗ failed");
+    expect(r.stdout).toMatch(/the cluster refuses the run's pods \(FailedCreate on Job \S+\): violates PodSecurity "restricted:latest": /);
+  });
+
+  it("a role without 'get' on pods/log, or 'watch' on pods: one clear message naming the verb and the resource", async () => {
+    const { env } = await setup({ script: () => [{ run: true }, { log: ["hello"] }, { succeed: true }] });
+    server!.forbid({ verb: "watch", resource: "pods" });
+    const run = await runCli(["run", "echo", "--backend", "k8s", "--image", "node:20-slim"], { env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.match(/your role cannot watch pods in namespace default \(403 from the API server\): ask for the 'watch' verb on 'pods'; following it by listing instead/g)).toHaveLength(1);
+    expect(run.stdout).toContain("hello\n");
+    const runId = /run (echo-\S+): echo/.exec(run.stdout)![1]!;
+
+    server!.forbid({ verb: "get", resource: "pods/log" });
+    const logs = await runCli(["logs", runId], { env });
+    expect(logs.code).toBe(2);
+    expect(logs.stderr).toContain(`logs of ${runId}: your role cannot get pods/log in namespace default (403 from the API server): ask for the 'get' verb on 'pods/log'`);
+    expect(logs.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("rerun after cancel: the last attempt's lingering pods are not the run's; logs and status are the new attempt's", async () => {
+    let attempt = 0;
+    const { env } = await setup({ script: () => (++attempt === 1 ? [{ run: true }, { log: ["first attempt"] }, { hold: true }] : [{ run: true }, { log: ["second attempt"] }, { succeed: true }]) });
+    const submit = await runCli(["run", "echo", "--backend", "k8s", "--image", "node:20-slim", "--detach"], { env });
+    const runId = submit.stdout.trim();
+    await waitFor(() => server!.isHeld(server!.objects("Job")[0]!.metadata.name));
+    server!.holdGarbageCollection();
+    expect((await runCli(["cancel", runId], { env })).code).toBe(0);
+    const rerun = await runCli(["rerun", runId], { env });
+    expect(rerun.stdout).toContain("as attempt 2");
+    await waitFor(() => server!.objects("Pod").length === 2);
+    const logs = await runCli(["logs", runId, "-f"], { env });
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stdout).toBe("second attempt\n");
+    const status = await runCli(["status", runId], { env });
+    expect(status.stdout).toContain(`${runId}  succeeded`);
+    expect(status.stdout).toContain("attempt: 2");
+    server!.releaseGarbageCollection();
   });
 });

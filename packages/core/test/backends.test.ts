@@ -24,7 +24,7 @@ describe("the backend registry", () => {
   it("lists each backend with its declared options, by name or alias", () => {
     expect(backendDeclarations().map((d) => d.name)).toEqual(["local", "aves2", "kubernetes"]);
     expect(backendNamed("k8s").name).toBe("kubernetes");
-    expect(backendNamed("kubernetes").options.map((o) => o.name)).toEqual(["context", "k8s-engine", "s3-secret", "create-secret", "timeout", "retries", "preflight", "staging-image"]);
+    expect(backendNamed("kubernetes").options.map((o) => o.name)).toEqual(["context", "k8s-engine", "s3-secret", "create-secret", "timeout", "schedule-timeout", "retries", "preflight", "staging-image"]);
     expect(isRemoteBackend("local")).toBe(false);
     expect(isRemoteBackend("aves2")).toBe(true);
     expect(problems(() => backendNamed("slurm"))).toEqual(['--backend: unknown backend "slurm" (available: local, aves2, kubernetes (k8s = kubernetes))']);

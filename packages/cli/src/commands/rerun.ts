@@ -23,7 +23,7 @@ export function rerunCommand(): Command {
       const r = await backend.rerun(id);
       if (opts.json) process.stdout.write(json(r));
       else {
-        const what = r.details.jobId !== undefined ? `AVES2 job ${r.details.jobId} restarted` : `resubmitted to namespace ${r.details.namespace}`;
+        const what = r.details.jobId !== undefined ? `AVES2 job ${r.details.jobId} restarted` : `resubmitted to namespace ${r.details.namespace} as attempt ${r.details.attempts}`;
         process.stdout.write(`${r.runId}: ${stateColor(r.state)} (${what})   logs: component logs ${r.runId} -f\n`);
       }
     });

@@ -498,7 +498,7 @@ describe("the staging scripts, run by a real sh", () => {
     mkdirSync(run, { recursive: true });
     writeFileSync(join(run, "alive"), "");
     execFileSync("touch", ["-d", "5 minutes ago", join(run, "alive")]);
-    const r = spawnSync("sh", ["-c", local(uploaderScript(undefined)), "stage-out", "/aves2/output/a", "s3://b/a/"], { env, encoding: "utf8", timeout: 10_000 });
+    const r = spawnSync("sh", ["-c", local(uploaderScript(undefined)), "stage-out", "/aves2/output/a", "s3://b/a/"], { env, encoding: "utf8" });
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/ended without an exit code/);
     expect(calls(dir)).toEqual(["storage sync /aves2/output/a s3://b/a/"]);
@@ -506,7 +506,7 @@ describe("the staging scripts, run by a real sh", () => {
 
   it("on a replica other than index 0 the uploader does nothing", () => {
     const { dir, local, env } = setup();
-    const r = spawnSync("sh", ["-c", local(uploaderScript("AVES2_INDEX")), "stage-out", "/aves2/output/a", "s3://b/a/"], { env: { ...env, AVES2_INDEX: "1" }, timeout: 10_000 });
+    const r = spawnSync("sh", ["-c", local(uploaderScript("AVES2_INDEX")), "stage-out", "/aves2/output/a", "s3://b/a/"], { env: { ...env, AVES2_INDEX: "1" } });
     expect(r.status).toBe(0);
     expect(calls(dir)).toEqual([]);
   });

@@ -2,15 +2,13 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type FieldCause, type K8sObj, type K8sTestServer, type K8sTestServerOptions, startK8sTestServer } from "@aves2/testkit";
+import { type K8sTestServer, type K8sTestServerOptions, kubernetesAdmission, startK8sTestServer } from "@aves2/testkit";
+import type { S3Settings } from "@aves2/storage/config";
 import type { LogLine } from "../../src/backends/backend.js";
 import type { RunRecord } from "../../src/records/record.js";
 import { KubernetesBackend } from "../../src/backends/kubernetes/index.js";
 import type { KubernetesPlan } from "../../src/backends/kubernetes/plan.js";
 import type { KubernetesOptions } from "../../src/backends/kubernetes/options.js";
-import { validateObjects } from "../../src/backends/kubernetes/validate.js";
-import type { K8sObject } from "../../src/backends/kubernetes/objects.js";
-import { UserError } from "../../src/errors.js";
 import { loadComponent } from "../../src/manifest/load.js";
 import type { Component } from "../../src/manifest/types.js";
 import type { RunEvent } from "../../src/run/events.js";
@@ -21,19 +19,8 @@ export const tiny = loadComponent(fileURLToPath(new URL("../fixtures/tiny", impo
 /** The tiny component, allowed every distribute type. */
 export const anyDistribute: Component = { ...tiny, distribute: ["none", "PYTORCH_DDP", "TF_PS", "HOROVOD"] };
 
-/** What the API server's admission would say: the backend's own validator, its problems as field causes. */
-export async function admission(o: K8sObj): Promise<FieldCause[]> {
-  try {
-    await validateObjects([o as unknown as K8sObject]);
-    return [];
-  } catch (e) {
-    if (!(e instanceof UserError)) throw e;
-    return e.problems.map((p) => {
-      const i = p.message.indexOf(": ");
-      return i > 0 ? { field: p.message.slice(0, i), message: p.message.slice(i + 2) } : { message: p.message };
-    });
-  }
-}
+/** What the API server's admission would say: testkit's, from the Kubernetes and Kubeflow schemas, never the backend's own validator. */
+export const admission = kubernetesAdmission;
 
 /** Fast retries: the policy's shape is the real one, the waits are not. */
 export const FAST_RETRY = { attempts: 5, baseMs: 5, maxMs: 20, maxRetryAfterMs: 2_000 };
@@ -52,13 +39,20 @@ export interface Cluster {
 
 let seq = 0;
 
-export async function cluster(opts: K8sTestServerOptions & { namespace?: string } = {}): Promise<Cluster> {
+/** Besides the test server's options: the kubeconfig context's namespace, and the S3 endpoint (and its credentials) the backend reads events.jsonl from. */
+export interface ClusterOptions extends K8sTestServerOptions {
+  namespace?: string;
+  s3?: S3Settings;
+  s3Env?: Record<string, string>;
+}
+
+export async function cluster(opts: ClusterOptions = {}): Promise<Cluster> {
   const server = await startK8sTestServer({ validate: admission, stepMs: 20, ...opts });
   const dir = mkdtempSync(join(tmpdir(), "aves2-k8s-"));
   const kubeconfig = server.writeKubeconfig(dir, opts.namespace ? { namespace: opts.namespace } : {});
-  const env: NodeJS.ProcessEnv = { HOME: dir, KUBECONFIG: kubeconfig, AWS_ACCESS_KEY_ID: "AKIDTEST", AWS_SECRET_ACCESS_KEY: "s3-secret-value-123" };
+  const env: NodeJS.ProcessEnv = { HOME: dir, KUBECONFIG: kubeconfig, AWS_ACCESS_KEY_ID: "AKIDTEST", AWS_SECRET_ACCESS_KEY: "s3-secret-value-123", ...opts.s3Env };
   const runsDir = join(dir, "runs");
-  const backend = new KubernetesBackend({ runsDir, libs: [], s3: { region: "us-east-1", pathStyle: true, endpoint: "http://minio.example:9000" }, env, retry: FAST_RETRY, pollMs: 30 });
+  const backend = new KubernetesBackend({ runsDir, libs: [], s3: opts.s3 ?? { region: "us-east-1", pathStyle: true, endpoint: "http://minio.example:9000" }, env, retry: FAST_RETRY, pollMs: 30 });
   const c: Cluster = {
     server,
     dir,

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { JobController } from "./controller.js";
-import { answerFault, type FaultInjector } from "./faults.js";
-import type { ObjectStore } from "./store.js";
-import { apiVersionOf, clone, JOB_KINDS, KINDS, type K8sObj, type K8sTestServerOptions, type Kind, type LogLine, parseSelector, type RecordedK8sRequest, statusBody, type Watcher } from "./types.js";
+import { answerFault, type Denial, denied, type FaultInjector } from "./faults.js";
+import { eventFor, type ObjectStore } from "./store.js";
+import { apiVersionOf, clone, JOB_KINDS, KINDS, type K8sObj, type K8sTestServerOptions, type Kind, type LogLine, parseFieldSelector, parseSelector, type RecordedK8sRequest, statusBody, type Watcher } from "./types.js";
 
 /** What the API reads from the server each time (tests change `validate`). */
 export interface ApiSettings {
@@ -10,6 +10,9 @@ export interface ApiSettings {
   readonly validate: K8sTestServerOptions["validate"];
   /** Kubeflow kinds whose CRD is installed. */
   readonly kubeflow: readonly string[];
+  /** What the test's user may not do (RBAC), and the user's name in the API's 403 messages. */
+  readonly denials: readonly Denial[];
+  readonly user: string;
 }
 
 /**
@@ -87,6 +90,9 @@ export class KubeApiHandler {
     if (!kind || !this.served(kind)) return this.fail(res, 404, "NotFound", "the server could not find the requested resource");
     const name = tail[1];
     const sub = tail[2];
+    const verb = method === "POST" ? "create" : method === "DELETE" ? "delete" : name ? "get" : watch ? "watch" : "list";
+    const refused = denied(this.settings.denials, { verb, resource: sub ? `${kind.plural}/${sub}` : kind.plural, group: kind.group, ...(ns ? { namespace: ns } : {}), ...(name ? { name } : {}) }, this.settings.user);
+    if (refused) return this.fail(res, 403, "Forbidden", refused.message, refused.details);
     if (kind.namespaced && ns && !this.store.lookup(this.store.kind("Namespace"), undefined, ns) && method !== "GET") {
       return this.fail(res, 404, "NotFound", `namespaces "${ns}" not found`, { name: ns, kind: "namespaces" });
     }
@@ -99,8 +105,10 @@ export class KubeApiHandler {
     }
     if (method === "POST" && !name) return this.create(res, kind, ns, body as K8sObj);
     if (method === "DELETE" && name) {
-      const policy = (body as { propagationPolicy?: string } | undefined)?.propagationPolicy ?? query.propagationPolicy ?? (kind.kind === "Job" ? "Orphan" : "Background");
-      const gone = this.store.remove(kind, ns, name, policy);
+      const opts = (body ?? {}) as { propagationPolicy?: string; gracePeriodSeconds?: number };
+      const policy = opts.propagationPolicy ?? query.propagationPolicy ?? (kind.kind === "Job" ? "Orphan" : "Background");
+      const grace = opts.gracePeriodSeconds ?? (query.gracePeriodSeconds !== undefined ? Number(query.gracePeriodSeconds) : undefined);
+      const gone = this.store.remove(kind, ns, name, policy, grace);
       if (!gone) return this.fail(res, 404, "NotFound", `${kind.plural} "${name}" not found`, { name, kind: kind.plural });
       return this.send(res, 200, gone);
     }
@@ -118,7 +126,7 @@ export class KubeApiHandler {
   }
 
   private list(res: ServerResponse, kind: Kind, ns: string | undefined, query: Record<string, string>): void {
-    const items = this.store.matching(kind, ns, query.labelSelector).map((o) => {
+    const items = this.store.matching(kind, ns, query.labelSelector, parseFieldSelector(query.fieldSelector)).map((o) => {
       if (kind.custom) return o;
       const { apiVersion: _a, kind: _k, ...rest } = o;
       return rest;
@@ -129,14 +137,22 @@ export class KubeApiHandler {
   private watch(res: ServerResponse, kind: Kind, ns: string | undefined, query: Record<string, string>): void {
     const from = Number(query.resourceVersion ?? "0");
     res.writeHead(200, { "Content-Type": "application/json", "Transfer-Encoding": "chunked" });
+    // the API server answers a watch at once, events or not
+    res.flushHeaders();
     if (query.resourceVersion && from > 0 && from < this.store.compacted) {
       res.end(`${JSON.stringify({ type: "ERROR", object: statusBody(410, "Expired", `too old resource version: ${from} (${this.store.compacted})`) })}\n`);
       return;
     }
-    // no event history is kept: a watch from an old version first gets the objects changed since, as ADDED/MODIFIED
     const sel = parseSelector(query.labelSelector);
-    for (const o of this.store.matching(kind, ns, query.labelSelector)) if (Number(o.metadata.resourceVersion) > from) res.write(`${JSON.stringify({ type: "MODIFIED", object: o })}\n`);
-    const w: Watcher = { kind, ...(ns ? { namespace: ns } : {}), selector: sel, res };
+    const fields = parseFieldSelector(query.fieldSelector);
+    const w: Watcher = { kind, ...(ns ? { namespace: ns } : {}), selector: sel, fields, res };
+    if (from > 0) {
+      // from a resourceVersion: every change since, in order, as it happened (DELETED included)
+      for (const e of this.store.since(from)) {
+        const line = eventFor(w, e);
+        if (line) res.write(`${JSON.stringify(line)}\n`);
+      }
+    } else for (const o of this.store.matching(kind, ns, query.labelSelector, fields)) res.write(`${JSON.stringify({ type: "ADDED", object: o })}\n`);
     this.store.watchers.add(w);
     const t = setTimeout(() => res.end(), Number(query.timeoutSeconds ?? 300) * 1000);
     this.controller.timers.add(t);
@@ -187,6 +203,7 @@ export class KubeApiHandler {
     const stamps = query.timestamps === "true" || query.timestamps === "1";
     const line = (l: LogLine) => `${stamps ? `${l.ts} ` : ""}${l.text}\n`;
     res.writeHead(200, { "Content-Type": "text/plain", "Transfer-Encoding": "chunked" });
+    res.flushHeaders();
     // sinceTime has whole seconds: every line from that second on
     for (const l of run.lines) if (!since || l.ts.slice(0, 19) >= since.slice(0, 19)) res.write(line(l));
     const follow = (query.follow === "true" || query.follow === "1") && !previous;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Fault } from "./types.js";
 
-const REASONS: Readonly<Record<number, string>> = { 404: "NotFound", 409: "AlreadyExists", 410: "Expired", 422: "Invalid", 429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable" };
+const REASONS: Readonly<Record<number, string>> = { 403: "Forbidden", 404: "NotFound", 409: "AlreadyExists", 410: "Expired", 422: "Invalid", 429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable" };
 
 /**
  * Faults answered instead of (or after) the real handling of matching
@@ -67,4 +67,34 @@ export function dropStreams(responses: Iterable<ServerResponse>): number {
     n++;
   }
   return n;
+}
+
+/** A verb on a resource the test's user is not allowed (RBAC), e.g. `{ verb: "watch", resource: "pods" }`, `{ verb: "get", resource: "pods/log" }`. */
+export interface Denial {
+  readonly verb: "get" | "list" | "watch" | "create" | "delete";
+  /** The plural, with a subresource where there is one: `pods`, `pods/log`, `jobs`, `events`. */
+  readonly resource: string;
+  /** Only in this namespace (default: every one). */
+  readonly namespace?: string;
+}
+
+/** What a request asks, in RBAC's terms. */
+export interface Access {
+  readonly verb: string;
+  readonly resource: string;
+  readonly group: string;
+  readonly namespace?: string;
+  readonly name?: string;
+}
+
+/** The 403 the API answers a request RBAC denies, worded as the API words it; undefined when allowed. */
+export function denied(denials: readonly Denial[], a: Access, user: string): { message: string; details: Record<string, unknown> } | undefined {
+  if (!denials.some((d) => d.verb === a.verb && d.resource === a.resource && (!d.namespace || d.namespace === a.namespace))) return undefined;
+  const plural = a.resource.split("/")[0]!;
+  const subject = `${a.group ? `${plural}.${a.group}` : plural}${a.name ? ` "${a.name}"` : ""}`;
+  const scope = a.namespace ? `in the namespace "${a.namespace}"` : "at the cluster scope";
+  return {
+    message: `${subject} is forbidden: User "${user}" cannot ${a.verb} resource "${a.resource}" in API group "${a.group}" ${scope}`,
+    details: { ...(a.name ? { name: a.name } : {}), ...(a.group ? { group: a.group } : {}), kind: plural },
+  };
 }

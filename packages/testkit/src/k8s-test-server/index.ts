@@ -4,11 +4,12 @@ import type { AddressInfo, Socket } from "node:net";
 import { join } from "node:path";
 import { KubeApiHandler } from "./api.js";
 import { JobController } from "./controller.js";
-import { dropStreams, FaultInjector } from "./faults.js";
+import { type Denial, dropStreams, FaultInjector } from "./faults.js";
 import { ObjectStore } from "./store.js";
 import { apiVersionOf, clone, type Fault, type K8sJobStep, type K8sObj, type K8sTestNode, type K8sTestServerOptions, type RecordedK8sRequest } from "./types.js";
 
 export { parseSelector } from "./types.js";
+export type { Denial } from "./faults.js";
 export type { Fault, FieldCause, K8sJobStep, K8sObj, K8sTestNode, K8sTestServerOptions, RecordedK8sRequest } from "./types.js";
 
 /**
@@ -24,15 +25,28 @@ export type { Fault, FieldCause, K8sJobStep, K8sObj, K8sTestNode, K8sTestServerO
  *   Invalid `Status` with field causes, and deletion that follows
  *   ownerReferences as the garbage collector does (`propagationPolicy`;
  *   batch/v1 Jobs orphan their pods by default, as the real API does);
- * - `?watch=1` streams of JSON events from a resourceVersion, an ERROR event
- *   with code 410 once that version is "compacted";
- * - pod logs with `container`, `timestamps`, `follow`, `previous`, `sinceTime`.
+ * - `?watch=1` streams of JSON events from a resourceVersion (every change
+ *   since, DELETED included, from its history), an ERROR event with code 410
+ *   once that version is "compacted"; labelSelector and fieldSelector;
+ * - pod logs with `container`, `timestamps`, `follow`, `previous`,
+ *   `sinceTime`, rotated at a size as the kubelet rotates them;
+ * - core/v1 Events (FailedCreate on a job whose pods admission refuses,
+ *   FailedScheduling on a pod no node has room for);
+ * - what a real cluster does later, not at once: the garbage collector
+ *   deletes a deleted job's pods a while after it, and a deleted pod
+ *   terminates (deletionTimestamp set) before it is gone;
+ * - RBAC refusals (`forbid`): a 403 worded as the API words it.
  *
  * A small controller makes pods for every job it is given (as the Job
- * controller and the Kubeflow operators do) and moves them through the steps
- * of a script: unschedulable, image pull back-off, running, printing lines,
- * restarting, OOMKilled, succeeded, failed. Faults can be injected (a status
- * with Retry-After, a dropped connection), and every request is recorded.
+ * controller and the Kubeflow operators do), each admitted by the
+ * namespace's policies (Pod Security level, LimitRange, ResourceQuota: a
+ * refusal leaves a FailedCreate Event and is tried again), places them on
+ * nodes with room (else Unschedulable, with the scheduler's message), and
+ * moves them through the steps of a script: unschedulable, image pull
+ * back-off, running, printing lines, restarting, OOMKilled, succeeded,
+ * failed (a failed Job pod is replaced while its backoffLimit allows). Faults
+ * can be injected (a status with Retry-After, a dropped connection), and
+ * every request is recorded.
  *
  * List items of built-in kinds come without `kind`/`apiVersion`, as the real
  * API sends them; custom resources carry theirs.
@@ -43,6 +57,12 @@ export class K8sTestServer {
   stepMs: number;
   script: (job: K8sObj) => readonly K8sJobStep[];
   validate: K8sTestServerOptions["validate"];
+  gcDelayMs: number;
+  podTerminationMs: number;
+  createRetryMs: number;
+  logMaxBytes: number;
+  /** What the test's user may not do (see forbid). */
+  readonly denials: Denial[] = [];
   private readonly store: ObjectStore;
   private readonly controller: JobController;
   private readonly injector = new FaultInjector();
@@ -55,7 +75,11 @@ export class K8sTestServer {
     this.stepMs = opts.stepMs ?? 40;
     this.validate = opts.validate;
     this.script = opts.script ?? (() => [{ run: true }, { log: ["hello from the test cluster"] }, { succeed: true }]);
-    this.store = new ObjectStore((kind, ns, name) => this.controller.deleted(kind, ns, name));
+    this.gcDelayMs = opts.gcDelayMs ?? 100;
+    this.podTerminationMs = opts.podTerminationMs ?? 100;
+    this.createRetryMs = opts.createRetryMs ?? this.stepMs * 4;
+    this.logMaxBytes = opts.logMaxBytes ?? 10 * 2 ** 20;
+    this.store = new ObjectStore((kind, ns, name) => this.controller.deleted(kind, ns, name), this);
     this.controller = new JobController(this.store, this);
     const kubeflow = opts.kubeflow ?? ["TFJob", "PyTorchJob", "MPIJob"];
     const self = this;
@@ -65,6 +89,8 @@ export class K8sTestServer {
         return self.validate;
       },
       kubeflow,
+      denials: this.denials,
+      user: opts.user ?? "ada",
     });
     this.server.on("connection", (s) => {
       this.sockets.add(s);
@@ -91,8 +117,10 @@ export class K8sTestServer {
   }
 
   async close(): Promise<void> {
-    for (const t of this.controller.timers) clearTimeout(t);
-    this.controller.timers.clear();
+    for (const timers of [this.controller.timers, this.store.timers]) {
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+    }
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -142,6 +170,45 @@ export class K8sTestServer {
   get(kind: string, namespace: string | undefined, name: string): K8sObj | undefined {
     const s = this.store.lookup(this.store.kind(kind), namespace, name);
     return s ? clone(s.obj) : undefined;
+  }
+
+  /** Deletes an object as someone else would (`kubectl delete`): a pod terminates first, dependents go later. */
+  delete(kind: string, namespace: string | undefined, name: string, opts: { propagationPolicy?: "Background" | "Foreground" | "Orphan"; gracePeriodSeconds?: number } = {}): K8sObj | undefined {
+    const gone = this.store.remove(this.store.kind(kind), namespace, name, opts.propagationPolicy ?? "Background", opts.gracePeriodSeconds);
+    return gone ? clone(gone) : undefined;
+  }
+
+  /** The Events recorded in a namespace (or all), oldest first. */
+  events(namespace?: string): K8sObj[] {
+    return this.objects("Event", namespace).sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion));
+  }
+
+  /** Denies the test's user a verb on a resource (RBAC): those requests get the API's 403. */
+  forbid(d: Denial): void {
+    this.denials.push(d);
+  }
+
+  /** Lifts every denial. */
+  permitAll(): void {
+    this.denials.length = 0;
+  }
+
+  /** Stops the garbage collector: a deleted job's pods stay (running) until releaseGarbageCollection(). */
+  holdGarbageCollection(): void {
+    this.store.holdGarbageCollection();
+  }
+
+  releaseGarbageCollection(): void {
+    this.store.releaseGarbageCollection();
+  }
+
+  /** Rotates a container's log now (its first container by default): the API serves only lines printed after. */
+  rotateLog(namespace: string, pod: string, container?: string): void {
+    const p = this.get("Pod", namespace, pod);
+    const c = container ?? (p ? this.controller.mainContainer(p) : "");
+    const runs = this.controller.logs.get(`${namespace}/${pod}/${c}`) ?? [];
+    const cur = runs[runs.length - 1];
+    if (cur) this.controller.rotate(cur);
   }
 
   /** Adds (or replaces) an object as if someone else had created it: a PVC, a Secret. */
@@ -209,7 +276,7 @@ export class K8sTestServer {
     return this.controller.podsOf(job, namespace);
   }
 
-  /** Lines a container printed, as `kubectl logs` shows them (all its runs). */
+  /** Lines a container printed, as `kubectl logs` shows them (all its runs, each since its last rotation). */
   printed(namespace: string, pod: string, container: string): string[] {
     return (this.controller.logs.get(`${namespace}/${pod}/${container}`) ?? []).flatMap((i) => i.lines.map((l) => l.text));
   }

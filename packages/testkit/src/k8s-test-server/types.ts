@@ -14,6 +14,9 @@ export interface K8sObj {
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
     ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
+    deletionTimestamp?: string;
+    deletionGracePeriodSeconds?: number;
+    finalizers?: string[];
     [k: string]: unknown;
   };
   [k: string]: unknown;
@@ -56,7 +59,10 @@ export interface Fault {
 
 /** One step of a job's life; the controller takes them one after another, `stepMs` apart. */
 export type K8sJobStep =
-  | { readonly unschedulable: string }
+  /** The scheduler cannot place these pods (all of the job's, or one replica's) until a `schedule` step; the message is its reason. */
+  | { readonly unschedulable: string; readonly replica?: string }
+  /** Lifts `unschedulable`: the pods are placed where the nodes have room (and start if the job runs). */
+  | { readonly schedule: true; readonly replica?: string }
   | { readonly waiting: string; readonly message?: string; readonly replica?: string }
   | { readonly run: true }
   | { readonly log: readonly string[]; readonly replica?: string }
@@ -82,12 +88,26 @@ export interface K8sTestServerOptions {
   /** Kubeflow kinds whose CRD is installed (default all three). */
   readonly kubeflow?: readonly ("TFJob" | "PyTorchJob" | "MPIJob")[];
   readonly nodes?: readonly K8sTestNode[];
-  /** Checks a created object as admission would; its causes make a 422. The backend's own validator, in tests. */
+  /** Checks a created object as admission would; its causes make a 422. In tests, `kubernetesAdmission` (never the backend's own validator). */
   readonly validate?: (o: K8sObj) => readonly FieldCause[] | Promise<readonly FieldCause[]>;
   /** The steps of each new job (default: run, print a line, succeed). */
   readonly script?: (job: K8sObj) => readonly K8sJobStep[];
   /** Milliseconds between two steps (default 40). */
   readonly stepMs?: number;
+  /**
+   * Milliseconds the garbage collector takes to delete the dependents of a
+   * deleted owner (default 100): as on a real cluster, a Job is gone at once
+   * and its pods a while later (see holdGarbageCollection).
+   */
+  readonly gcDelayMs?: number;
+  /** Milliseconds a deleted pod stays, terminating (deletionTimestamp set), before it is gone (default 100; 0: at once). */
+  readonly podTerminationMs?: number;
+  /** Milliseconds between a job controller's tries to create the pods admission refused (default 4 steps). */
+  readonly createRetryMs?: number;
+  /** The size at which a container's log is rotated, as the kubelet's containerLogMaxSize (default 10 MiB): the API then serves only what came after. */
+  readonly logMaxBytes?: number;
+  /** The user RBAC messages name (default `ada`). */
+  readonly user?: string;
 }
 
 export interface Kind {
@@ -101,6 +121,9 @@ export interface Kind {
 
 export const KINDS: readonly Kind[] = [
   { kind: "Pod", group: "", version: "v1", plural: "pods", namespaced: true, custom: false },
+  { kind: "Event", group: "", version: "v1", plural: "events", namespaced: true, custom: false },
+  { kind: "ResourceQuota", group: "", version: "v1", plural: "resourcequotas", namespaced: true, custom: false },
+  { kind: "LimitRange", group: "", version: "v1", plural: "limitranges", namespaced: true, custom: false },
   { kind: "Service", group: "", version: "v1", plural: "services", namespaced: true, custom: false },
   { kind: "Secret", group: "", version: "v1", plural: "secrets", namespaced: true, custom: false },
   { kind: "ConfigMap", group: "", version: "v1", plural: "configmaps", namespaced: true, custom: false },
@@ -135,9 +158,11 @@ export interface LogLine {
   readonly text: string;
 }
 
-/** One run of one container: its lines, and the follow streams reading it. */
+/** One run of one container: its lines (since the last rotation), and the follow streams reading it. */
 export interface ContainerInstance {
   lines: LogLine[];
+  /** Bytes of `lines`, for rotation. */
+  bytes: number;
   ended: boolean;
   followers: Set<(l: LogLine | null) => void>;
 }
@@ -146,7 +171,18 @@ export interface Watcher {
   readonly kind: Kind;
   readonly namespace?: string;
   readonly selector: (labels: Record<string, string> | undefined) => boolean;
+  readonly fields: (o: K8sObj) => boolean;
   readonly res: ServerResponse;
+}
+
+/** One change, kept so that a watch from an older resourceVersion gets what happened since (DELETED included). */
+export interface HistoryEntry {
+  readonly rv: number;
+  readonly type: "ADDED" | "MODIFIED" | "DELETED";
+  readonly kind: Kind;
+  readonly obj: K8sObj;
+  /** The labels before a MODIFIED (a watch whose selector they matched gets DELETED when they stop matching). */
+  readonly before?: Record<string, string>;
 }
 
 export interface Stored {
@@ -169,6 +205,31 @@ export function parseSelector(s: string | null | undefined): (labels: Record<str
       return (l: Record<string, string>) => t in l;
     });
   return (labels) => terms.every((f) => f(labels ?? {}));
+}
+
+/**
+ * `a.b=c,d!=e`: field selectors, as the API filters lists and watches by them
+ * (`involvedObject.uid=...` for events, `metadata.name`, `status.phase`).
+ */
+export function parseFieldSelector(s: string | null | undefined): (o: K8sObj) => boolean {
+  const terms = (s ?? "")
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((t) => {
+      const m = /^([^!=]+)(!=|==?)(.*)$/.exec(t);
+      if (!m) throw new Error(`bad field selector term "${t}"`);
+      const path = m[1]!.trim().split(".");
+      const want = m[3]!.trim();
+      const ne = m[2] === "!=";
+      return (o: K8sObj) => {
+        let v: unknown = o;
+        for (const p of path) v = v && typeof v === "object" ? (v as Record<string, unknown>)[p] : undefined;
+        const got = v === undefined || v === null ? "" : String(v);
+        return ne ? got !== want : got === want;
+      };
+    });
+  return (o) => terms.every((f) => f(o));
 }
 
 export const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;

@@ -2,9 +2,17 @@ import http from "node:http";
 import https from "node:https";
 import { UserError } from "../../errors.js";
 import { type RetryOptions, type RetryPolicy, withRetry } from "@aves2/storage";
+import { forbidden } from "./permissions.js";
 
 /** Adds the cluster's TLS material and credentials (kubeconfig, exec plugins, tokens) to a request. */
 export type ApplyAuth = (opts: https.RequestOptions) => Promise<void>;
+
+/** The request an answer was to: a 403 names the verb and resource from it. */
+export interface ApiRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query?: RequestOptions["query"];
+}
 
 /** A Kubernetes `Status` answer, or a failed connection (status 0). */
 export class ApiError extends Error {
@@ -16,6 +24,7 @@ export class ApiError extends Error {
     /** Seconds, from a Retry-After header. */
     readonly retryAfter?: number,
     readonly code?: string,
+    readonly request?: ApiRequest,
   ) {
     super(message);
     this.name = "ApiError";
@@ -119,7 +128,7 @@ export class KubeApi {
     }
     if (status >= 200 && status < 300) return json as T;
     const st = (json ?? {}) as { reason?: string; message?: string };
-    throw new ApiError(status, st.reason ?? String(status), st.message ?? (text.slice(0, 200) || `HTTP ${status}`), json as Record<string, unknown>, retryAfterSeconds(res.headers["retry-after"]));
+    throw new ApiError(status, st.reason ?? String(status), st.message ?? (text.slice(0, 200) || `HTTP ${status}`), json as Record<string, unknown>, retryAfterSeconds(res.headers["retry-after"]), undefined, { method, path, ...(opts.query ? { query: opts.query } : {}) });
   }
 
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
@@ -151,7 +160,7 @@ export class KubeApi {
         } catch {
           // not a Status
         }
-        throw new ApiError(status, st.reason ?? String(status), st.message ?? `HTTP ${status}`, st as Record<string, unknown>, retryAfterSeconds(res.headers["retry-after"]));
+        throw new ApiError(status, st.reason ?? String(status), st.message ?? `HTTP ${status}`, st as Record<string, unknown>, retryAfterSeconds(res.headers["retry-after"]), undefined, { method: "GET", path, ...(query ? { query } : {}) });
       },
       this.policy,
       retrying(() => this.retries++, signal),
@@ -165,7 +174,7 @@ export function apiUserError(e: unknown, what: string): unknown {
   const causes = e.causes();
   if (e.status === 0) return UserError.of(e.message, { path: what, hint: "is the cluster running, and is the kubeconfig's server right?" });
   if (e.status === 401) return UserError.of(`the cluster did not accept the credentials (401): ${e.message}`, { path: what, hint: "refresh them (log in again), or check the kubeconfig's user" });
-  if (e.status === 403) return UserError.of(`not allowed (403): ${e.message}`, { path: what, hint: "ask for RBAC permissions in this namespace, or use another --namespace" });
+  if (e.status === 403) return forbidden(e, what);
   if (causes.length) return new UserError(causes.map((c) => ({ path: what, message: c })));
   return UserError.of(`${e.message} (${e.status} ${e.reason})`, { path: what });
 }

@@ -1,7 +1,7 @@
 import { UserError } from "../../errors.js";
 import type { BackendDeclaration } from "../declaration.js";
 import { DNS1123_SUBDOMAIN } from "./dns.js";
-import { K8S_ENGINES, parseDuration } from "./options.js";
+import { DEFAULT_SCHEDULE_TIMEOUT, K8S_ENGINES, parseDuration } from "./options.js";
 
 /** The Kubernetes backend, as the registry lists it, and the options its runs take (see options.ts for their typed view). */
 export const kubernetesBackend: BackendDeclaration = {
@@ -61,6 +61,15 @@ export const kubernetesBackend: BackendDeclaration = {
       type: "duration",
       valueName: "<duration>",
       help: "Kubernetes: stop the run after this long (activeDeadlineSeconds), e.g. 90m, 2h",
+      parse: (raw, flag) => parseDuration(raw, flag),
+    },
+    {
+      name: "schedule-timeout",
+      key: "scheduleTimeoutSeconds",
+      type: "duration",
+      valueName: "<duration>",
+      default: DEFAULT_SCHEDULE_TIMEOUT,
+      help: "Kubernetes: fail the run when a replica has had no node (or its pod was refused by a quota) for this long, e.g. 30m (default 10m); its objects are then deleted",
       parse: (raw, flag) => parseDuration(raw, flag),
     },
     {

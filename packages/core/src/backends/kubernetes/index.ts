@@ -14,7 +14,6 @@ import { ApiError, apiUserError } from "./api-client.js";
 import { type Connection, connect, loadKubeConfig, selectTarget } from "./connection.js";
 import { assumedEngine, chooseEngine } from "./discovery.js";
 import { followRun } from "./follow.js";
-import { metricsFromLog } from "./log-metrics.js";
 import { type PodSource, polledPods, printSaved, streamLogs, trainingContainers } from "./logs.js";
 import { LABEL, MANAGED_BY } from "./names.js";
 import type { KubernetesOptions } from "./options.js";
@@ -23,8 +22,10 @@ import { type ClusterTarget, type KubernetesPlan, kubernetesManifest, planKubern
 import { preflight } from "./preflight.js";
 import { details, fromObject, type KubernetesDetails, recordedRun, resourceApiVersion, submittedDetails } from "./run-record.js";
 import { defaultStagingImage } from "./staging.js";
-import { liveState, mapState } from "./status.js";
-import { createAll, deleteDaemons, deleteObject, type SecretData, sshKeyPair } from "./submit.js";
+import { mapState } from "./status.js";
+import { createAll, deleteObject, deleteRunObjects, type SecretData, sshKeyPair } from "./submit.js";
+import { attemptOf, podSelector, withAttempt } from "./attempts.js";
+import { currentVerdict, refreshRecord } from "./refresh.js";
 import { validateObjects } from "./validate.js";
 import type { WatchStats } from "./watch.js";
 
@@ -107,7 +108,7 @@ export class KubernetesBackend implements Backend<KubernetesPlan, ClusterTarget>
     return {
       outputs: Object.entries(record.spec.outputs).map(([name, location]) => ({ name, location })),
       notes: plan.runDir ? [`record: ${plan.runDir}/run.json   logs: component logs ${record.runId}`] : [],
-      ...(d.primary ? { placement: `Kubernetes: ${d.primary.kind} ${d.primary.name}   namespace: ${d.namespace}${d.context ? `   context: ${d.context}` : ""}` } : {}),
+      ...(d.primary ? { placement: `Kubernetes: ${d.primary.kind} ${d.primary.name}   namespace: ${d.namespace}${d.context ? `   context: ${d.context}` : ""}${(d.attempts ?? 1) > 1 ? `   attempt: ${d.attempts}` : ""}` } : {}),
     };
   }
 
@@ -157,30 +158,12 @@ export class KubernetesBackend implements Backend<KubernetesPlan, ClusterTarget>
     return { runId: plan.runId, wait: () => follow.done, cancel: follow.cancel };
   }
 
-  /** The recorded run, brought up to date from the cluster while it has not ended. */
+  /** The recorded run, brought up to date from the cluster while it has not ended (refresh.ts). */
   async status(runId: string): Promise<RunRecord> {
     const { dir, record } = recordedRun(this.opts.runsDir, runId);
-    if (isTerminal(record.state)) return record;
-    const d = details(record);
-    if (existsSync(join(dir, CANCEL_FILE))) return record;
-    const conn = await this.connectTo(d);
-    const { state, pods } = await liveState(conn.api, record);
-    // a detached run has nobody recording its metrics: read them from rank 0's log
-    const metrics = record.metrics.summary ? record.metrics : ((await metricsFromLog(conn.api, d.namespace, (record.plan as KubernetesPlan).pods, pods)) ?? record.metrics);
-    const { state: s, reason, startedAt, endedAt, exitCode } = state;
-    const { reason: _old, ...rest } = record;
-    const next: RunRecord = {
-      ...rest,
-      state: s,
-      metrics,
-      ...(reason ? { reason } : {}),
-      ...(startedAt ? { startedAt } : {}),
-      ...(endedAt ? { endedAt } : isTerminal(s) ? { endedAt: new Date().toISOString() } : {}),
-      ...(exitCode !== undefined ? { exitCode } : {}),
-    };
-    if (isTerminal(s) && d.daemons.length) await deleteDaemons(conn.api, d.namespace, d.daemons);
-    writeRecord(dir, next);
-    return next;
+    if (isTerminal(record.state) || existsSync(join(dir, CANCEL_FILE))) return record;
+    const conn = await this.connectTo(details(record));
+    return refreshRecord({ api: conn.api, s3: this.opts.s3, env: this.env }, dir, record);
   }
 
   async cancel(runId: string): Promise<RunRecord> {
@@ -190,14 +173,8 @@ export class KubernetesBackend implements Backend<KubernetesPlan, ClusterTarget>
     const d = details(record);
     const conn = await this.connectTo(d);
     try {
-      // the primary owns the rest (and its pods): deleting it deletes them
-      await deleteObject(conn.api, d.namespace, d.primary, "Background");
-      // anything left (an owner reference not honored, a half-made run) goes by label
-      const selector = `${LABEL.runId}=${record.runId}`;
-      for (const kind of new Set(d.objects.map((o) => o.kind))) {
-        const l = await conn.api.get<{ items?: K8sObject[] }>(resourcePath(kind, d.namespace), { query: { labelSelector: selector } });
-        for (const o of l?.items ?? []) await deleteObject(conn.api, d.namespace, refOf(o), "Background");
-      }
+      // its pods get SIGTERM and their grace period: the uploader saves what they wrote (pod-scripts.ts)
+      await deleteRunObjects(conn.api, d.namespace, d.primary, d.objects, record.runId);
     } catch (e) {
       throw apiUserError(e, `cancel ${record.runId}`);
     }
@@ -208,9 +185,12 @@ export class KubernetesBackend implements Backend<KubernetesPlan, ClusterTarget>
 
   /**
    * Submits the recorded objects again under the same run id (as AVES2's
-   * start_job restarts a job): what is left of the last attempt is deleted
-   * first, and waited for, so that a name still being deleted is not taken
-   * for "already created".
+   * start_job restarts a job), as the next attempt: its pods carry the
+   * attempt's number, and only they are the run's from now on (the last
+   * attempt's pods may linger while the garbage collector and their grace
+   * period take their time). The last attempt's objects are deleted first,
+   * and waited for, so that a name still being deleted is not taken for
+   * "already created".
    */
   async rerun(runId: string): Promise<RunRecord> {
     const { dir, record } = recordedRun(this.opts.runsDir, runId);
@@ -219,7 +199,9 @@ export class KubernetesBackend implements Backend<KubernetesPlan, ClusterTarget>
     if (!plan.objects?.length) throw UserError.of(`run ${record.runId} was not submitted from here: there are no recorded objects to submit again`, { hint: "start it anew with `component run`" });
     const current = isTerminal(record.state) ? record : await this.status(runId);
     if (!isTerminal(current.state)) throw UserError.of(`run ${record.runId} is still ${current.state}`, { hint: `cancel it first (component cancel ${record.runId}), or wait for it to end` });
-    await validateObjects(plan.objects);
+    const attempt = attemptOf(current) + 1;
+    const objects = withAttempt(plan.objects, attempt);
+    await validateObjects(objects);
     const conn = await this.connectTo(d);
     const data = await this.secretData(plan);
     try {
@@ -231,7 +213,7 @@ export class KubernetesBackend implements Backend<KubernetesPlan, ClusterTarget>
           await sleep(this.opts.pollMs ?? 500);
         }
       }
-      await createAll(conn.api, d.namespace, plan.objects, record.runId, data);
+      await createAll(conn.api, d.namespace, objects, record.runId, data);
     } catch (e) {
       throw apiUserError(e, `rerun ${record.runId}`);
     }
@@ -239,7 +221,7 @@ export class KubernetesBackend implements Backend<KubernetesPlan, ClusterTarget>
     for (const r of d.replicas) rmSync(logFile(dir, r), { force: true });
     rmSync(eventsFile(dir), { force: true });
     const { reason: _r, startedAt: _s, endedAt: _e, exitCode: _x, ...rest } = current;
-    const next: RunRecord = { ...rest, state: "pending", metrics: { epochs: [] }, details: { ...current.details, submittedAt: new Date().toISOString(), attempts: Number(current.details.attempts ?? 1) + 1 } };
+    const next: RunRecord = { ...rest, state: "pending", metrics: { epochs: [] }, details: { ...current.details, submittedAt: new Date().toISOString(), attempts: attempt } };
     writeRecord(dir, next);
     return next;
   }
@@ -255,15 +237,17 @@ export class KubernetesBackend implements Backend<KubernetesPlan, ClusterTarget>
     let pods: PodSource | undefined;
     try {
       conn = await this.connectTo(d);
-      pods = polledPods(conn.api, d.namespace, record.runId, opts.signal);
+      pods = polledPods(conn.api, d.namespace, podSelector(record.runId, plan.objects, attemptOf(record)), opts.signal);
       await pods.refresh();
     } catch (e) {
+      // a role that may not list the pods is told so, not shown what happens to be saved here
+      if (e instanceof ApiError && e.status === 403) throw apiUserError(e, `logs of ${record.runId}`);
       // no cluster to ask (or no longer): what `run` saved here
       if (!(e instanceof UserError || e instanceof ApiError)) throw e;
       pods = undefined;
     }
     // no pods (not yet, or no longer): a run that goes on is waited for with -f; else what `run` saved here
-    if (!conn || !pods || (pods.current().length === 0 && (!opts.follow || isTerminal(record.state) || isTerminal((await liveState(conn.api, record)).state.state)))) {
+    if (!conn || !pods || (pods.current().length === 0 && (!opts.follow || isTerminal(record.state) || isTerminal((await currentVerdict(conn.api, record)).state)))) {
       await printSaved(dir, d.replicas, opts.onLog);
       return;
     }
@@ -277,7 +261,7 @@ export class KubernetesBackend implements Backend<KubernetesPlan, ClusterTarget>
       follow: opts.follow,
       onLine,
       // the state only (status() would read the whole log for metrics, every poll)
-      ended: async () => isTerminal((await liveState(c.api, cur)).state.state),
+      ended: async () => isTerminal((await currentVerdict(c.api, cur)).state),
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(this.opts.pollMs ? { pollMs: this.opts.pollMs } : {}),
     }).catch((e) => {

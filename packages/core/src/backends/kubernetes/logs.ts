@@ -4,7 +4,6 @@ import { logFile } from "../../records/run-store.js";
 import type { LogLine } from "../backend.js";
 import { sleep } from "@aves2/storage";
 import { ApiError, isTransient, type KubeApi } from "./api-client.js";
-import { LABEL } from "./names.js";
 import { type K8sObject, resourcePath } from "./objects.js";
 import type { PodGroup } from "./render-context.js";
 import { mainReplica, replicaOf } from "./status.js";
@@ -15,12 +14,13 @@ export interface PodSource {
   refresh(): Promise<void>;
 }
 
-export function polledPods(api: KubeApi, namespace: string, runId: string, signal?: AbortSignal): PodSource {
+/** The pods of a label selector (a run's current attempt's: attempts.ts podSelector), listed on each refresh. */
+export function polledPods(api: KubeApi, namespace: string, labelSelector: string, signal?: AbortSignal): PodSource {
   let pods: readonly K8sObject[] = [];
   return {
     current: () => pods,
     refresh: async () => {
-      const l = await api.request<{ items?: K8sObject[] }>("GET", resourcePath("Pod", namespace), { query: { labelSelector: `${LABEL.runId}=${runId}` }, ...(signal ? { signal } : {}) });
+      const l = await api.request<{ items?: K8sObject[] }>("GET", resourcePath("Pod", namespace), { query: { labelSelector }, ...(signal ? { signal } : {}) });
       pods = l.items ?? [];
     },
   };
@@ -40,6 +40,12 @@ export interface LogStreamOptions {
   readonly pollMs?: number;
   /** Connections to a log that broke and were resumed. */
   readonly stats?: { resumed: number };
+  /**
+   * A log the user's role may not read (403 on pods/log): told once per
+   * container, whose log is then left out. Without it the 403 ends the
+   * streaming, as an error.
+   */
+  readonly onForbidden?: (e: ApiError) => void;
 }
 
 /** The container whose log is a pod's: its role's training container. */
@@ -168,6 +174,10 @@ class ContainerLog {
       } catch (e) {
         if (signal.aborted) return;
         if (e instanceof ApiError && e.status === 404) return;
+        if (e instanceof ApiError && e.status === 403 && this.o.onForbidden) {
+          this.o.onForbidden(e);
+          return;
+        }
         // 400: the container is not running (yet, or any more): look again
         if (!(e instanceof ApiError && (e.status === 400 || isTransient(e)))) throw e;
         failures++;

@@ -52,6 +52,12 @@ export const LABEL = {
   role: "aves2.io/role",
   /** On the one object whose state is the run's (and that the others are owned by). */
   primary: "aves2.io/primary",
+  /**
+   * On every pod (its template): which submission of the run it belongs to.
+   * Pods of a deleted attempt linger until the garbage collector and their
+   * grace period are done; the run reads only the current attempt's.
+   */
+  attempt: "aves2.io/attempt",
 } as const;
 
 export const ANNOTATION = {

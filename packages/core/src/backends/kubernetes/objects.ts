@@ -57,6 +57,7 @@ export const KINDS: Readonly<Record<string, KindInfo>> = {
   PersistentVolumeClaim: { apiVersion: "v1", plural: "persistentvolumeclaims", namespaced: true },
   Namespace: { apiVersion: "v1", plural: "namespaces", namespaced: false },
   Node: { apiVersion: "v1", plural: "nodes", namespaced: false },
+  Event: { apiVersion: "v1", plural: "events", namespaced: true },
   TFJob: { apiVersion: "kubeflow.org/v1", plural: "tfjobs", namespaced: true },
   PyTorchJob: { apiVersion: "kubeflow.org/v1", plural: "pytorchjobs", namespaced: true },
   MPIJob: { apiVersion: "kubeflow.org/v2beta1", plural: "mpijobs", namespaced: true },

@@ -20,6 +20,8 @@ export interface KubernetesOptions {
   readonly createSecret?: boolean;
   /** activeDeadlineSeconds of the job. */
   readonly timeoutSeconds?: number;
+  /** How long a replica may wait for a node (or for quota) before the run fails; default 10 minutes. */
+  readonly scheduleTimeoutSeconds?: number;
   /** backoffLimit: how often a failed pod is started again (default 0). */
   readonly retries?: number;
   /** false = `--no-preflight`. */
@@ -27,6 +29,9 @@ export interface KubernetesOptions {
   /** The image of the staging containers (init + uploader); default: this version's. */
   readonly stagingImage?: string;
 }
+
+/** --schedule-timeout's default: 10 minutes. */
+export const DEFAULT_SCHEDULE_TIMEOUT = 600;
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
@@ -53,4 +58,18 @@ export function checkNamespace(ns: string, what: string): void {
   if (!DNS1123_LABEL.test(ns) || ns.length > 63) {
     throw UserError.of(`"${ns}" is not a valid namespace`, { path: what, hint: "lower-case letters, digits and '-', at most 63, starting and ending with a letter or digit" });
   }
+}
+
+/** Seconds as a duration flag takes them: `90s`, `10m`, `1h30m`. */
+export function formatDuration(seconds: number): string {
+  const parts: string[] = [];
+  let rest = Math.round(seconds);
+  for (const [unit, n] of [["d", 86400], ["h", 3600], ["m", 60]] as const) {
+    if (rest >= n) {
+      parts.push(`${Math.floor(rest / n)}${unit}`);
+      rest %= n;
+    }
+  }
+  if (rest || parts.length === 0) parts.push(`${rest}s`);
+  return parts.join("");
 }

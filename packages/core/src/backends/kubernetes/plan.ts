@@ -6,6 +6,7 @@ import { inputSourceComments, type RunSpec, specToJSON } from "../../run/spec.js
 import type { S3Settings } from "@aves2/storage/config";
 import { buildArgv } from "../../run/argv.js";
 import type { Plan } from "../backend.js";
+import { withAttempt } from "./attempts.js";
 import { renderJob } from "./job.js";
 import { renderMPIJob } from "./mpijob.js";
 import { ANNOTATION, baseName, DNS1123_LABEL, LABEL, labelValue, literal, MANAGED_BY, paramsHash } from "./names.js";
@@ -49,6 +50,8 @@ export interface KubernetesPlan extends Plan {
   readonly replicas: readonly string[];
   readonly inputs: readonly StagingInput[];
   readonly uploads: readonly { readonly dir: string; readonly uri: string }[];
+  /** Where the uploader saves the run's AVES2_EVENT lines (events.jsonl), when it saves its logs. */
+  readonly eventsUri?: string;
   /** Secrets the run reads (`s3`), or that submit creates and fills (`created`). Names only. */
   readonly secrets: { readonly s3?: string; readonly created: readonly string[] };
   readonly pvcs: readonly string[];
@@ -142,7 +145,8 @@ export function planKubernetes(spec: RunSpec, options: KubernetesOptions, ctx: K
   else if (spec.distribute === "PYTORCH_DDP") [rendered, needs] = [renderPyTorchJob(rc), ["PyTorchJob"]];
   else [rendered, needs] = [renderMPIJob(rc), ["MPIJob"]];
 
-  const objects: K8sObject[] = [...rendered.objects];
+  // the first attempt; rerun labels its own (attempts.ts)
+  const objects: K8sObject[] = withAttempt(rendered.objects, 1);
   const created: string[] = objects.filter((o) => o.kind === "Secret").map((o) => o.metadata.name);
   if (options.createSecret && s3Secret) {
     objects.push({
@@ -178,6 +182,7 @@ export function planKubernetes(spec: RunSpec, options: KubernetesOptions, ctx: K
     replicas,
     inputs: data.inputs,
     uploads: data.uploads,
+    ...(data.eventsUri ? { eventsUri: data.eventsUri } : {}),
     secrets: { ...(options.s3Secret ? { s3: options.s3Secret } : s3Secret ? { s3: s3Secret } : {}), created },
     pvcs,
     notes: [...data.notes, ...rendered.notes],

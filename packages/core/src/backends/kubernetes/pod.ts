@@ -1,7 +1,9 @@
 import type { RoleResources } from "../../manifest/types.js";
 import { LABEL, literal } from "./names.js";
 import type { JsonObject } from "./objects.js";
-import { type Container, PATHS, type PodData, type StagingContext, TRAIN_WRAPPER, uploaderContainer } from "./staging.js";
+import { PATHS } from "./pod-paths.js";
+import { TRAIN_WRAPPER, UPLOAD_GRACE_SECONDS } from "./pod-scripts.js";
+import { type Container, type PodData, type StagingContext, uploaderContainer } from "./staging.js";
 
 /** An argument that is a deliberate `$(VAR)` reference, expanded by Kubernetes (never user data). */
 export interface EnvRef {
@@ -66,12 +68,17 @@ export const BASE_ENV: readonly JsonObject[] = [
   { name: "PYTHONDONTWRITEBYTECODE", value: "1" },
 ];
 
-/** A pod template: staging init containers, the training container (wrapped when outputs are uploaded), the uploader. */
+/**
+ * A pod template: staging init containers, the training container (its
+ * command under the init of pod-scripts.ts, which forwards the stop signal,
+ * keeps the log and the exit code; sshd daemons run as they are), the
+ * uploader.
+ */
 export function podTemplate(role: RoleSpec, data: PodData, staging: StagingContext, runEnv: readonly JsonObject[]): JsonObject {
   const indexEnv = role.indexFrom ? [{ name: INDEX_ENV, valueFrom: role.indexFrom }] : [];
   const uploader = role.writesOutputs && !role.daemon ? uploaderContainer(data, staging, role.indexFrom ? INDEX_ENV : undefined, role.indexFrom) : undefined;
   const argv = renderArgs(role.command);
-  const command = uploader ? ["sh", "-c", literal(TRAIN_WRAPPER), "aves2", ...argv] : argv;
+  const command = role.daemon ? argv : ["sh", "-c", literal(TRAIN_WRAPPER), "aves2", ...argv];
   const train: Container = {
     name: role.container,
     image: role.image,
@@ -87,6 +94,8 @@ export function podTemplate(role: RoleSpec, data: PodData, staging: StagingConte
     spec: {
       restartPolicy: "Never",
       enableServiceLinks: false,
+      // a canceled run's pod: 20 s for the training process to stop, the rest for the uploader (see pod-scripts.ts)
+      ...(uploader ? { terminationGracePeriodSeconds: UPLOAD_GRACE_SECONDS } : {}),
       ...(role.subdomain ? { subdomain: role.subdomain } : {}),
       initContainers: [...data.initContainers],
       containers: uploader ? [train, uploader] : [train],

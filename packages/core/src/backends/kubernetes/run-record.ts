@@ -17,6 +17,12 @@ export interface KubernetesDetails {
   readonly objects: readonly ObjectRef[];
   readonly daemons: readonly ObjectRef[];
   readonly replicas: readonly string[];
+  /** Which submission this is: 1, then one more for each `rerun` (its pods carry it: attempts.ts). */
+  readonly attempts?: number;
+  /** When the current attempt was submitted. */
+  readonly submittedAt?: string;
+  /** What following the run could not do (a 403 on watch or on a log), said once. */
+  readonly warnings?: readonly string[];
 }
 
 /** The details a submitted run's record starts with. */
@@ -30,6 +36,7 @@ export function submittedDetails(plan: KubernetesPlan): KubernetesDetails {
     objects: plan.objects.map(refOf),
     daemons: plan.daemons,
     replicas: plan.replicas,
+    attempts: 1,
   };
 }
 

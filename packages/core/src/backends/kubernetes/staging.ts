@@ -4,8 +4,11 @@ import type { Problem } from "../../errors.js";
 import type { S3Settings } from "@aves2/storage/config";
 import { type DataUri, formatUri } from "@aves2/storage/uri";
 import type { RunSpec } from "../../run/spec.js";
+import { logsUri } from "../local/plan.js";
 import { dnsLabel, literal } from "./names.js";
 import type { JsonObject } from "./objects.js";
+import { EVENTS_FILE, PATHS, TRAIN_LOG_DIR } from "./pod-paths.js";
+import { uploaderScript } from "./pod-scripts.js";
 
 /**
  * Data in the pod (see docker/staging/Dockerfile and the README's Kubernetes section):
@@ -18,49 +21,22 @@ import type { JsonObject } from "./objects.js";
  *   out of the staging image, which is built from this repository.
  * - `pvc://`, `hostpath://`, `nfs://` are volumes mounted in place.
  * - `s3://` outputs are uploaded by a second container of the pod, the
- *   uploader, once the training container has ended, success or failure: the
- *   training command runs under a small `sh` wrapper that writes its exit code
- *   to a shared emptyDir, which the uploader waits for. The upload ends with
- *   the completion marker (`_SUCCESS`).
+ *   uploader, once the training container has ended, success, failure or
+ *   cancel: the training command runs under a small `sh` init (pod-scripts.ts)
+ *   that forwards the stop signal to it, tees its log into
+ *   /aves2/run/logs/train.log and writes its exit code to a shared emptyDir,
+ *   which the uploader waits for. The upload ends with the completion marker
+ *   (`_SUCCESS`) when training succeeded.
+ * - The log folder (train.log, and events.jsonl: the AVES2_EVENT lines) is
+ *   uploaded too, as local runs save theirs: to --log-dir, else beside the
+ *   first s3:// output (logs/<run-id>/). `status` reads the metrics back from
+ *   there when the pod's log, rotated by the kubelet, no longer holds them.
  * - Storage credentials come only from a Secret, by reference (`envFrom`).
  */
-export const PATHS = {
-  code: "/aves2/code",
-  data: "/aves2/data",
-  output: "/aves2/output",
-  run: "/aves2/run",
-  mnt: "/aves2/mnt",
-  /** Where the staging image holds this repository's components and shared libraries. */
-  image: "/opt/aves2",
-} as const;
+export { ALIVE_FILE, EVENTS_FILE, EXIT_CODE_FILE, PATHS, TRAIN_LOG_DIR } from "./pod-paths.js";
+export { TRAIN_WRAPPER, uploaderScript } from "./pod-scripts.js";
 
 export const VOLUMES = { code: "aves2-code", data: "aves2-data", output: "aves2-output", run: "aves2-run" } as const;
-
-export const EXIT_CODE_FILE = `${PATHS.run}/exit-code`;
-export const TRAIN_LOG_DIR = `${PATHS.run}/logs`;
-
-/** Touched every 10 s while the training container lives: a container killed outright (OOM) writes no exit code. */
-export const ALIVE_FILE = `${PATHS.run}/alive`;
-
-/** The exit code is written last (renamed into place), after the log is complete. */
-export const TRAIN_WRAPPER = `mkdir -p ${TRAIN_LOG_DIR}; (while :; do touch ${ALIVE_FILE}; sleep 10; done) </dev/null >/dev/null 2>&1 & hb=$!; { "$@"; echo $? > ${EXIT_CODE_FILE}.tmp; } 2>&1 | tee -a ${TRAIN_LOG_DIR}/train.log; mv ${EXIT_CODE_FILE}.tmp ${EXIT_CODE_FILE}; kill $hb; exit \`cat ${EXIT_CODE_FILE}\``;
-
-/**
- * Waits for the training container's exit code, then saves every (dir, uri)
- * pair given as arguments. As for local runs, the completion marker is
- * written only when training succeeded (what failed is still uploaded). A
- * training container killed outright (out of memory) writes no exit code: its
- * heartbeat going stale for a minute ends the wait instead.
- */
-export function uploaderScript(guardEnv: string | undefined): string {
-  const guard = guardEnv ? `if [ "\${${guardEnv}:-0}" != 0 ]; then exit 0; fi; ` : "";
-  const gone = `[ -n "\`find ${ALIVE_FILE} -mmin +1 2>/dev/null\`" ]`;
-  return (
-    `${guard}while [ ! -f ${EXIT_CODE_FILE} ]; do if ${gone}; then echo "stage-out: the training container ended without an exit code (killed?); uploading what it wrote" >&2; break; fi; sleep 2; done; ` +
-    `m=; if [ -f ${EXIT_CODE_FILE} ] && [ "\`cat ${EXIT_CODE_FILE}\`" = 0 ]; then m=--marker; fi; ` +
-    `rc=0; while [ $# -gt 1 ]; do component storage sync $m "$1" "$2" || rc=1; shift 2; done; exit $rc`
-  );
-}
 
 /** Kubernetes expands $(VAR) in command and args: every argument (URIs, paths) reaches the shell as written. */
 function args(...argv: string[]): string[] {
@@ -90,8 +66,10 @@ export interface PodData {
   readonly mounts: readonly VolumeMount[];
   readonly inputDirs: readonly { readonly name: string; readonly dir: string }[];
   readonly outputDirs: readonly { readonly name: string; readonly dir: string }[];
-  /** (local dir, s3 uri) pairs the uploader saves. */
+  /** (local dir, s3 uri) pairs the uploader saves: the log folder first, when it is saved. */
   readonly uploads: readonly { readonly dir: string; readonly uri: string }[];
+  /** Where the uploader saves events.jsonl (the run's AVES2_EVENT lines), when it saves the logs. */
+  readonly eventsUri?: string;
   readonly needsS3Secret: boolean;
   readonly inputs: readonly StagingInput[];
   readonly notes: readonly string[];
@@ -106,7 +84,8 @@ export interface StagingContext {
   readonly libs: readonly string[];
 }
 
-const STAGING_RESOURCES: JsonObject = { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "1Gi" } };
+/** Limits on cpu too: a namespace whose ResourceQuota counts limits.cpu refuses any pod with a container that sets none. */
+const STAGING_RESOURCES: JsonObject = { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } };
 
 /** The non-secret settings of the S3 endpoint, as the storage engine reads them from its environment. */
 export function s3Env(s3: S3Settings): JsonObject[] {
@@ -278,11 +257,17 @@ export function podData(spec: RunSpec, ctx: StagingContext, problems: Problem[])
       volumeMounts: [...(first.volumeMounts as VolumeMount[]), { name: VOLUMES.output, mountPath: PATHS.output }],
     };
   }
-  if (spec.logDir) {
-    if (spec.logDir.scheme === "s3") {
+  // the logs as local runs save them: --log-dir, else beside the first s3:// output
+  let eventsUri: string | undefined;
+  if (spec.logDir && spec.logDir.scheme !== "s3") {
+    notes.push(`the log folder ${formatUri(spec.logDir)} is only written for s3:// on Kubernetes; logs stay readable with \`component logs\``);
+  } else {
+    const logs = logsUri(spec);
+    if (logs) {
       needsS3Secret = true;
-      uploads.push({ dir: TRAIN_LOG_DIR, uri: formatUri(spec.logDir) });
-    } else notes.push(`the log folder ${formatUri(spec.logDir)} is only written for s3:// on Kubernetes; logs stay readable with \`component logs\``);
+      uploads.unshift({ dir: TRAIN_LOG_DIR, uri: logs });
+      eventsUri = `${logs.replace(/\/*$/, "/")}${EVENTS_FILE.slice(TRAIN_LOG_DIR.length + 1)}`;
+    }
   }
   if (needsS3Secret && !ctx.s3Secret) {
     problems.push({
@@ -291,7 +276,7 @@ export function podData(spec: RunSpec, ctx: StagingContext, problems: Problem[])
       hint: "--s3-secret NAME (a Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the namespace) or --create-secret (made from your local S3 credentials)",
     });
   }
-  return { volumes, initContainers, mounts, inputDirs, outputDirs, uploads, needsS3Secret, inputs, notes };
+  return { volumes, initContainers, mounts, inputDirs, outputDirs, uploads, ...(eventsUri ? { eventsUri } : {}), needsS3Secret, inputs, notes };
 }
 
 /** The uploader container of a pod whose outputs go to s3:// (none when nothing is uploaded). */

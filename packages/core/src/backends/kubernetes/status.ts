@@ -3,6 +3,7 @@ import { apiUserError, type KubeApi } from "./api-client.js";
 import { LABEL } from "./names.js";
 import { type K8sObject, type ObjectRef, resourcePath } from "./objects.js";
 import type { KubernetesPlan } from "./plan.js";
+import { attemptOf, podSelector } from "./attempts.js";
 import { details } from "./run-record.js";
 import type { PodGroup } from "./render-context.js";
 
@@ -90,9 +91,21 @@ function podFailure(pod: K8sObject, container: string): { text: string; exitCode
   return undefined;
 }
 
+const createdAt = (p: K8sObject) => Date.parse(p.metadata.creationTimestamp ?? "") || 0;
+const failed = (p: K8sObject) => (status(p).phase === "Failed" ? 1 : 0);
+
+/**
+ * Pods of one replica, newest first. Creation times have whole seconds: of
+ * two pods made in the same second, a failed one is the one replaced.
+ */
+export function newestFirst(a: K8sObject, b: K8sObject): number {
+  return createdAt(b) - createdAt(a) || failed(a) - failed(b) || b.metadata.name.localeCompare(a.metadata.name);
+}
+
+/** The exit code of a replica's newest pod that has one (a replaced pod's is history). */
 function exitCodeOf(pods: readonly K8sObject[], replica: string, container: string): number | null | undefined {
-  const candidates = pods.filter((p) => replicaOf(p) === replica);
-  for (const pod of candidates.reverse()) {
+  const candidates = pods.filter((p) => replicaOf(p) === replica).sort(newestFirst);
+  for (const pod of candidates) {
     const t = containerStatuses(pod).find((c) => c.name === container)?.state?.terminated;
     if (t) return t.exitCode;
   }
@@ -148,19 +161,20 @@ export function mapState(
   return { state: "pending", ...base, ...(stuck ? { reason: stuck } : {}) };
 }
 
-/** The run's objects and pods as the cluster has them now, mapped to a state. */
-export async function liveState(api: KubeApi, record: RunRecord): Promise<{ state: LiveState; pods: K8sObject[] }> {
+/** The run's objects and pods (its current attempt's) as the cluster has them now, mapped to a state. */
+export async function liveState(api: KubeApi, record: RunRecord): Promise<{ state: LiveState; pods: K8sObject[]; jobs: K8sObject[] }> {
   const d = details(record);
   const plan = record.plan as KubernetesPlan;
   const selector = `${LABEL.runId}=${record.runId}`;
   try {
-    const primary = await api.get<K8sObject>(resourcePath(d.primary.kind, d.namespace, d.primary.name));
+    const found = await api.get<K8sObject>(resourcePath(d.primary.kind, d.namespace, d.primary.name));
+    const primary = found ? { ...found, kind: found.kind ?? d.primary.kind, apiVersion: found.apiVersion ?? d.primary.apiVersion } : undefined;
     // list items of built-in kinds come without their kind
     const others = d.daemons.length
       ? ((await api.request<{ items?: K8sObject[] }>("GET", resourcePath("Job", d.namespace), { query: { labelSelector: selector } })).items ?? []).filter((j) => j.metadata.name !== d.primary.name).map((j) => ({ ...j, kind: "Job", apiVersion: "batch/v1" }))
       : [];
-    const pods = (await api.request<{ items?: K8sObject[] }>("GET", resourcePath("Pod", d.namespace), { query: { labelSelector: selector } })).items ?? [];
-    return { state: mapState(plan, primary, others, pods), pods };
+    const pods = (await api.request<{ items?: K8sObject[] }>("GET", resourcePath("Pod", d.namespace), { query: { labelSelector: podSelector(record.runId, plan.objects, attemptOf(record)) } })).items ?? [];
+    return { state: mapState(plan, primary, others, pods), pods, jobs: [...(primary ? [primary] : []), ...others] };
   } catch (e) {
     throw apiUserError(e, `status of ${record.runId}`);
   }

@@ -98,3 +98,18 @@ export async function createAll(api: KubeApi, namespace: string, objects: readon
 export async function deleteDaemons(api: KubeApi, namespace: string, daemons: readonly ObjectRef[]): Promise<void> {
   for (const d of daemons) await deleteObject(api, namespace, d).catch(() => undefined);
 }
+
+/**
+ * Deletes a run's objects: the primary owns the rest (and its pods), so
+ * deleting it deletes them, in the background; anything left (an owner
+ * reference not honored, a half-made run) goes by label. Pods then stop
+ * within their grace period, the uploader saving what they wrote.
+ */
+export async function deleteRunObjects(api: KubeApi, namespace: string, primary: ObjectRef, objects: readonly ObjectRef[], runId: string): Promise<void> {
+  await deleteObject(api, namespace, primary, "Background");
+  const selector = `${LABEL.runId}=${runId}`;
+  for (const kind of new Set(objects.map((o) => o.kind))) {
+    const l = await api.get<{ items?: K8sObject[] }>(resourcePath(kind, namespace), { query: { labelSelector: selector } });
+    for (const o of l?.items ?? []) await deleteObject(api, namespace, { apiVersion: o.apiVersion ?? primary.apiVersion, kind, name: o.metadata.name }, "Background");
+  }
+}

@@ -25,6 +25,13 @@ export interface InformerOptions {
   readonly stats?: WatchStats;
   /** The kind listed: the API leaves `kind`/`apiVersion` out of list items of built-in kinds, and they are put back. */
   readonly kind?: { readonly kind: string; readonly apiVersion: string };
+  /**
+   * A watch the user's role may not open (403 on watch, list allowed): told
+   * once, then the collection is listed every `pollMs` instead. Without it
+   * the 403 is thrown.
+   */
+  readonly onWatchForbidden?: (e: ApiError) => void;
+  readonly pollMs?: number;
 }
 
 interface WatchEvent {
@@ -34,8 +41,9 @@ interface WatchEvent {
 
 /**
  * list + watch, kept in step like an informer: a watch that ends or breaks is
- * opened again from the last resourceVersion seen; a 410 Gone (that version
- * is no longer kept) means a fresh list. Runs until `signal` aborts.
+ * opened again from the last resourceVersion seen (the server sends what
+ * happened since, DELETED included); a 410 Gone (that version is no longer
+ * kept) means a fresh list. Runs until `signal` aborts.
  */
 export async function inform(opts: InformerOptions): Promise<void> {
   const { api, signal } = opts;
@@ -58,8 +66,14 @@ export async function inform(opts: InformerOptions): Promise<void> {
 
   let rv: string | undefined;
   let failures = 0;
+  let polling = false;
   while (!signal.aborted) {
     try {
+      if (polling) {
+        await list();
+        await sleep(opts.pollMs ?? 2_000, signal);
+        continue;
+      }
       if (rv === undefined) rv = await list();
       stats.watches++;
       const res = await api.stream(opts.path, { watch: 1, resourceVersion: rv, labelSelector: opts.labelSelector, allowWatchBookmarks: true, timeoutSeconds: opts.timeoutSeconds ?? 300 }, signal);
@@ -100,6 +114,11 @@ export async function inform(opts: InformerOptions): Promise<void> {
       if (signal.aborted) break;
       if (e instanceof ApiError && e.status === 410) {
         rv = undefined;
+        continue;
+      }
+      if (e instanceof ApiError && e.status === 403 && opts.onWatchForbidden && e.request?.query?.watch) {
+        opts.onWatchForbidden(e);
+        polling = true;
         continue;
       }
       if (!isTransient(e) && !(e instanceof Error && /aborted|ECONNRESET|socket hang up|premature close/i.test(e.message))) throw e;
