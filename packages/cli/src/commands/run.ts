@@ -31,8 +31,11 @@ Examples:
 Ctrl-C cancels the run (its process tree is stopped, outputs written so far are kept); a second Ctrl-C kills it at once.`,
       ),
   ).action(async (name: string | undefined, opts: RunOpts) => {
-    const { describeReplacedCode, prepareRun, runSummary } = await import("@aves2/core");
     const ctx = await context(opts);
+    // what the run will need (a local run's supervisor process) starts now, in parallel with loading the engine
+    const { findBackend } = await import("@aves2/core/backends");
+    findBackend(opts.backend ?? ctx.config.backend.value)?.warm?.();
+    const { describeReplacedCode, prepareRun, runSummary } = await import("@aves2/core");
     const { plan, spec, backend, launcher, component, replacedCode } = await prepareRun(ctx, name, opts);
     if (replacedCode && opts.file) process.stderr.write(`${opts.file}: ${describeReplacedCode(replacedCode, opts.code)}\n`);
     const out = opts.json ? process.stderr : process.stdout;
@@ -90,7 +93,7 @@ function summary(r: RunRecord, s: RunSummary): string {
   const took = duration(elapsed(r.startedAt ?? r.createdAt, r.endedAt));
   const lines: string[] = [];
   if (r.state === "succeeded") lines.push(`${green("✓ succeeded")} in ${took}  ${bold(r.runId)}`);
-  else if (r.state === "canceled") lines.push(`${yellow("■ canceled")} after ${took}  ${r.runId}`);
+  else if (r.state === "canceled") lines.push(`${yellow("■ canceled")} after ${took}  ${r.runId}${r.reason ? `\n  ${r.reason}` : ""}`);
   else lines.push(`${red("✗ failed")} after ${took}  ${r.runId}${r.reason ? `\n  ${r.reason}` : ""}`);
   const m = r.metrics.summary ?? r.metrics.epochs[r.metrics.epochs.length - 1];
   if (m) {

@@ -39,5 +39,7 @@ export interface BackendDeclaration {
   readonly options: readonly BackendOption[];
   /** The backend's code, loaded when the engine is (a backend in a test may give `create` instead). */
   readonly load?: () => Promise<{ readonly create: BackendFactory }>;
+  /** Starts ahead what a submit will need (local: its supervisor process), so that it loads while the CLI plans. */
+  readonly warm?: () => void;
   readonly create?: BackendFactory;
 }

@@ -8,4 +8,7 @@ export const localBackend: BackendDeclaration = {
   remote: false,
   options: [],
   load: () => import("./index.js"),
+  // every local run is carried by a supervisor process: started now, it loads while the CLI plans
+  // (imported here, not above: the CLI reads this file at every start)
+  warm: () => void import("./supervisor-process.js").then((m) => m.warmSupervisor()),
 };

@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
-import { createWriteStream, existsSync, type WriteStream } from "node:fs";
-import { cp, mkdir, writeFile } from "node:fs/promises";
+import { createWriteStream, existsSync, type WriteStream, writeFileSync } from "node:fs";
+import { cp, mkdir } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { createInterface } from "node:readline";
 import { isMetric, isSummary, parseEventLine, type RunEvent } from "../../run/events.js";
@@ -13,12 +13,15 @@ import { CANCEL_FILE, eventsFile, logFile, writeRecord } from "../../records/run
 import type { LogLine, SubmitOptions } from "../backend.js";
 import type { LocalPlan } from "./plan.js";
 import { freePort, killGroup, spawnGroup } from "./process-group.js";
+import { bootId, groupRunning, startOf } from "./process-identity.js";
 
-/** Seconds between SIGTERM and SIGKILL when stopping a run. */
+/** Milliseconds between SIGTERM and SIGKILL when stopping a run. */
 const KILL_GRACE_MS = 8_000;
+const CANCELED = "canceled by the user";
 
 export interface Execution {
   readonly done: Promise<RunRecord>;
+  /** The first call stops the run: SIGTERM to every group, SIGKILL after a grace period. Any later call kills at once. */
   cancel(): Promise<void>;
 }
 
@@ -29,25 +32,43 @@ export interface Execution {
  */
 export function executeLocal(plan: LocalPlan, python: string | undefined, opts: SubmitOptions = {}): Execution {
   const children = new Map<string, ChildProcess>();
-  let canceling = false;
+  // replicas whose process has exited and whose output has ended: nothing of theirs is left to stop
+  const finished = new Set<string>();
+  let cancels = 0;
+  // how the processes had to be stopped, for the record's reason
+  let killedAtOnce = false;
+  let graceKilled: string[] = [];
   const cancelFile = join(plan.runDir, CANCEL_FILE);
 
-  /** First call: SIGTERM, then SIGKILL after a grace period. A second call kills at once. */
   const cancel = async () => {
-    if (canceling) return stopAll("SIGKILL");
-    canceling = true;
-    await writeFile(cancelFile, new Date().toISOString()).catch(() => undefined);
-    stopAll("SIGTERM");
-  };
-  const stopAll = (signal: NodeJS.Signals) => {
-    for (const child of children.values()) {
-      if (child.pid && child.exitCode === null && child.signalCode === null) killGroup(child.pid, signal);
+    cancels++;
+    if (cancels > 1) {
+      killedAtOnce ||= stopAll("SIGKILL").length > 0;
+      return;
     }
-    if (signal === "SIGTERM") setTimeout(() => stopAll("SIGKILL"), KILL_GRACE_MS).unref();
+    stopAll("SIGTERM");
+    // others (status, an attached CLI) learn of the cancel from this file should we die before recording it
+    try {
+      writeFileSync(cancelFile, `${new Date().toISOString()}\n`, { flag: "wx" });
+    } catch {
+      // already asked for by whoever signaled us
+    }
+    setTimeout(() => {
+      const killed = stopAll("SIGKILL");
+      if (!killedAtOnce) graceKilled = killed;
+    }, KILL_GRACE_MS).unref();
+  };
+  /** Signals the group of every replica not yet finished (the leader may be gone while what it started lives); the replicas signaled. */
+  const stopAll = (signal: NodeJS.Signals): string[] =>
+    [...children].filter(([replica, child]) => !finished.has(replica) && child.pid && killGroup(child.pid, signal)).map(([replica]) => replica);
+  const cancelReason = () => {
+    if (killedAtOnce) return `${CANCELED}; killed at once (asked twice)`;
+    if (graceKilled.length) return `${CANCELED}; ${graceKilled.join(", ")} did not stop on SIGTERM and ${graceKilled.length > 1 ? "were" : "was"} killed after ${KILL_GRACE_MS / 1000} s`;
+    return CANCELED;
   };
 
   const done = (async (): Promise<RunRecord> => {
-    let record: RunRecord = newRunRecord(plan, { supervisorPid: process.pid, ...(python ? { python } : {}), replicas: plan.processes.map((p) => p.replica) });
+    let record: RunRecord = newRunRecord(plan, detailsBase(plan, python));
     const save = (patch: Partial<RunRecord>) => {
       record = { ...record, ...patch };
       writeRecord(plan.runDir, record);
@@ -62,20 +83,20 @@ export function executeLocal(plan: LocalPlan, python: string | undefined, opts: 
     try {
       await stageIn(plan, transfers, staging, () => save({ transfers: [...transfers] }));
       save({ transfers: [...transfers] });
-      if (!canceling && !existsSync(cancelFile)) {
-        const result = await runReplicas(plan, python, children, opts, (patch) => save(patch(record)));
+      if (cancels === 0 && !existsSync(cancelFile)) {
+        const result = await runReplicas(plan, python, { children, finished }, opts, (patch) => save(patch(record)));
         exitCode = result.exitCode;
         failure = result.failure;
       }
     } catch (e) {
       failure = `could not start: ${(e as Error).message}`;
     }
-    const canceled = canceling || existsSync(cancelFile);
+    const canceled = cancels > 0 || existsSync(cancelFile);
     save({ transfers: [...transfers] });
     const saveFailure = await stageOut(plan, transfers, staging, !canceled && !failure, () => save({ transfers: [...transfers] }));
     failure ??= saveFailure;
     const state: RunState = canceled ? "canceled" : failure ? "failed" : "succeeded";
-    const reason = canceled ? "canceled by the user" : failure;
+    const reason = canceled ? cancelReason() : failure;
     save({ state, endedAt: new Date().toISOString(), exitCode: exitCode ?? null, transfers, ...(reason ? { reason } : {}) });
     return record;
   })();
@@ -142,7 +163,7 @@ type Patch = (r: RunRecord) => Partial<RunRecord>;
 async function runReplicas(
   plan: LocalPlan,
   python: string | undefined,
-  children: Map<string, ChildProcess>,
+  { children, finished }: { children: Map<string, ChildProcess>; finished: Set<string> },
   opts: SubmitOptions,
   update: (patch: Patch) => void,
 ): Promise<{ exitCode: number | null; failure?: string }> {
@@ -184,19 +205,33 @@ async function runReplicas(
     return new Promise<{ replica: string; code: number | null; signal: NodeJS.Signals | null; lastErr: string[]; error?: Error }>((res) => {
       child.once("error", (error) => {
         firstFailed ??= proc.replica;
+        finished.add(proc.replica);
         res({ replica: proc.replica, code: null, signal: null, lastErr, error });
       });
       child.once("exit", (code, signal) => {
         if (code !== 0) firstFailed ??= proc.replica;
         // a failed rank takes the others down with it: they would otherwise wait forever on a collective
         if (code !== 0) for (const [r, c] of children) if (r !== proc.replica && c.pid && c.exitCode === null) killGroup(c.pid, "SIGTERM");
-        void streamsClosed.then(() => res({ replica: proc.replica, code, signal, lastErr }));
+        void streamsClosed.then(() => {
+          finished.add(proc.replica);
+          res({ replica: proc.replica, code, signal, lastErr });
+        });
       });
     });
   });
-  update(() => ({ state: "running", startedAt: new Date().toISOString(), details: { ...detailsBase(plan, python), pids: Object.fromEntries([...children].map(([r, c]) => [r, c.pid])) } }));
+  // each group's leader as a pid with its start time: whoever finds the supervisor gone can stop exactly these
+  const pids = Object.fromEntries([...children].flatMap(([r, c]) => (c.pid ? [[r, c.pid]] : [])));
+  const pidStarts = Object.fromEntries(
+    Object.entries(pids).flatMap(([r, pid]) => {
+      const start = startOf(pid);
+      return start === undefined ? [] : [[r, start]];
+    }),
+  );
+  update(() => ({ state: "running", startedAt: new Date().toISOString(), details: { ...detailsBase(plan, python), pids, pidStarts } }));
   const results = await Promise.all(exits);
   await Promise.all([...logs, events].map((s) => new Promise((res) => s.end(res))));
+  // what a replica left behind in its group (a helper it started and did not stop) ends with the run
+  for (const [replica, pid] of Object.entries(pids)) if (groupRunning(pid, pidStarts[replica])) killGroup(pid, "SIGKILL");
 
   const failed = results.find((r) => r.replica === firstFailed) ?? results.find((r) => r.error || r.code !== 0);
   if (!failed) return { exitCode: 0 };
@@ -209,8 +244,17 @@ async function runReplicas(
   return { exitCode: failed.code, failure: `${failed.replica} ${why}${tail}` };
 }
 
+/** This process carries the run: its pid with its start time and the boot, so that a reused pid never passes for it. */
 function detailsBase(plan: LocalPlan, python: string | undefined): Record<string, unknown> {
-  return { supervisorPid: process.pid, ...(python ? { python } : {}), replicas: plan.processes.map((p) => p.replica) };
+  const start = startOf(process.pid);
+  const boot = bootId();
+  return {
+    supervisorPid: process.pid,
+    ...(start !== undefined ? { supervisorStart: start } : {}),
+    ...(boot ? { bootId: boot } : {}),
+    ...(python ? { python } : {}),
+    replicas: plan.processes.map((p) => p.replica),
+  };
 }
 
 function recordEvent(event: RunEvent, update: (patch: Patch) => void): void {

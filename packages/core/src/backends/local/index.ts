@@ -1,8 +1,5 @@
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { open, readFile, stat } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import type { Setting } from "../../config/config.js";
 import { s3Settings } from "@aves2/storage/config";
 import { type Problem, UserError } from "../../errors.js";
@@ -10,17 +7,19 @@ import type { Launcher } from "../../launcher.js";
 import { findPython } from "../../python/find.js";
 import { sleep } from "@aves2/storage";
 import type { RunSpec } from "../../run/spec.js";
-import { storeFor } from "@aves2/storage";
+import { cacheRoot, storeFor } from "@aves2/storage";
 import type { S3Settings } from "@aves2/storage/config";
 import { type RunRecord, TERMINAL_STATES } from "../../records/record.js";
-import { CANCEL_FILE, logFile, readRecordAt, resolveRunDir, runIds, writeRecord } from "../../records/run-store.js";
+import { claimRunDir, readRecordAt, resolveRunDir, runIds } from "../../records/run-store.js";
 import { type Backend, type LogLine, type PlanDescription, type RunHandle, type RunSummary, type SubmitOptions, yamlDescription } from "../backend.js";
 import type { BackendFactory } from "../declaration.js";
 import type { OptionValues } from "../options.js";
-import { executeLocal } from "./execute.js";
+import { attachRun } from "./attach.js";
+import { supervisorRunning, withLiveness } from "./liveness.js";
 import { type LocalPlan, type LocalPlanContext, planLocal } from "./plan.js";
-import { killGroup } from "./process-group.js";
-import { isAlive, withLiveness } from "./liveness.js";
+import { RunFiles } from "./run-files.js";
+import { requestCancel } from "./supervise.js";
+import { releaseSupervisor, startSupervisor, SUPERVISOR_LOG } from "./supervisor-process.js";
 
 export interface LocalBackendOptions {
   readonly runsDir: string;
@@ -31,9 +30,6 @@ export interface LocalBackendOptions {
   /** How s3:// is reached (config); credentials are looked up when used. */
   readonly s3?: S3Settings;
 }
-
-const PLAN_FILE = "plan.json";
-const SUPERVISOR = join(dirname(fileURLToPath(import.meta.url)), "supervisor.js");
 
 /** The embedded default: runs on this machine, records under `.aves2/runs/<run-id>/`. */
 export class LocalBackend implements Backend<LocalPlan, LocalPlanContext> {
@@ -62,13 +58,22 @@ export class LocalBackend implements Backend<LocalPlan, LocalPlanContext> {
   /** Outputs where they were saved, else their folder in the run's; the record's place. */
   summarize(record: RunRecord): RunSummary {
     const plan = record.plan as Partial<LocalPlan>;
+    const pids = (record.details.pids ?? {}) as Record<string, number>;
+    const supervisor = record.details.supervisorPid as number | undefined;
+    // while it goes: the processes that carry it (the supervisor survives the CLI that started it)
+    const placement = !TERMINAL_STATES.includes(record.state) && supervisor ? `supervisor pid ${supervisor}${Object.entries(pids).map(([r, pid]) => `   ${r} pid ${pid}`).join("")}` : undefined;
     return {
       outputs: (plan.outputs ?? []).map((o) => ({ name: o.name, location: o.uri ?? o.dir })),
       notes: plan.runDir ? [`record: ${plan.runDir}/run.json   logs: component logs ${record.runId}`] : [],
+      ...(placement ? { placement } : {}),
     };
   }
 
-  /** Everything that can be checked before a folder is created or a process started. */
+  /**
+   * Everything that can be checked before a folder is created or a process
+   * started; then, all being well, the run's folder is claimed (atomically:
+   * runs started at once never share one).
+   */
   async preflight(plan: LocalPlan, spec: RunSpec, launcher?: Launcher): Promise<string | undefined> {
     const problems: Problem[] = [];
     const collect = async (f: () => Promise<unknown>) => {
@@ -88,31 +93,39 @@ export class LocalBackend implements Backend<LocalPlan, LocalPlanContext> {
     if (spec.logDir) await collect(() => storeFor(spec.logDir!, "--log-dir").checkOutput(spec.logDir!, "--log-dir", s3));
     await collect(() => storeFor(spec.code, "--code").checkInput(spec.code, "--code", s3));
     await collect(() => storeFor({ scheme: "file", path: this.opts.runsDir }, "runs folder").checkOutput({ scheme: "file", path: this.opts.runsDir }, "runs folder"));
+    // downloads from object storage are written to the content cache first
+    const cache = { scheme: "file", path: cacheRoot() } as const;
+    if ([spec.code, ...spec.inputs.map((i) => i.uri)].some((u) => u.scheme === "s3")) await collect(() => storeFor(cache, "AVES2_CACHE_DIR").checkOutput(cache, "download cache (AVES2_CACHE_DIR)"));
     if (problems.length === 0 && launcher?.preflight) {
       const dirs = new Map(spec.inputs.map((i) => [i.name, storeFor(i.uri, i.name).localPath?.(i.uri)]));
       problems.push(...((await launcher.preflight({ spec, inputDir: (n) => dirs.get(n) })) ?? []));
     }
-    if (existsSync(plan.runDir)) problems.push({ path: plan.runDir, message: "a run with this id already exists" });
     if (problems.length > 0) throw new UserError(problems);
+    claimRunDir(plan.runDir);
     return python;
   }
 
+  /**
+   * A supervisor process of its own carries every run (see supervise.ts), so
+   * that the death of this one never leaves processes behind a dead record.
+   * Attached, this process follows the run from its files; detached, it
+   * returns once the run is recorded.
+   */
   async submit(plan: LocalPlan, spec: RunSpec, opts: SubmitOptions = {}): Promise<RunHandle> {
-    const python = await this.preflight(plan, spec, opts.launcher);
-    if (opts.detach) return this.submitDetached(plan, python);
-    const exec = executeLocal(plan, python, opts);
-    return { runId: plan.runId, wait: () => exec.done, cancel: exec.cancel };
-  }
-
-  /** A supervisor process of its own carries the run, so this one can exit. */
-  private async submitDetached(plan: LocalPlan, python: string | undefined): Promise<RunHandle> {
-    mkdirSync(plan.runDir, { recursive: true });
-    writeFileSync(join(plan.runDir, PLAN_FILE), JSON.stringify({ plan, python }));
-    const child = spawn(process.execPath, [SUPERVISOR, plan.runDir], { detached: true, stdio: "ignore" });
-    child.unref();
-    for (let i = 0; i < 100 && !readRecordAt(plan.runDir); i++) await sleep(50);
+    let python: string | undefined;
+    try {
+      python = await this.preflight(plan, spec, opts.launcher);
+    } catch (e) {
+      releaseSupervisor();
+      throw e;
+    }
+    const supervisor = await startSupervisor(plan, python);
+    if (!opts.detach) return attachRun(plan, supervisor, opts, () => this.status(plan.runId));
+    let exited = false;
+    supervisor.once("exit", () => (exited = true));
+    for (let i = 0; i < 200 && !exited && !readRecordAt(plan.runDir); i++) await sleep(50);
     const record = readRecordAt(plan.runDir);
-    if (!record) throw new Error(`the supervisor of ${plan.runId} did not start`);
+    if (!record) throw new Error(`the supervisor of ${plan.runId} did not start (its messages: ${join(plan.runDir, SUPERVISOR_LOG)})`);
     return { runId: plan.runId, wait: async () => readRecordAt(plan.runDir) ?? record, cancel: async () => void (await this.cancel(plan.runId)) };
   }
 
@@ -143,53 +156,36 @@ export class LocalBackend implements Backend<LocalPlan, LocalPlanContext> {
     return record;
   }
 
+  /**
+   * Asks the run's supervisor to stop it (SIGTERM to its process groups,
+   * SIGKILL after 8 s; asked again, at once) and waits until it has recorded
+   * the end, outputs saved. Should the supervisor be gone, its processes are
+   * stopped here (withLiveness).
+   */
   async cancel(runId: string): Promise<RunRecord> {
     const dir = resolveRunDir(this.opts.runsDir, runId);
     let record = await this.status(runId);
     if (TERMINAL_STATES.includes(record.state)) return record;
-    writeFileSync(join(dir, CANCEL_FILE), new Date().toISOString());
-    const pids = Object.values((record.details.pids ?? {}) as Record<string, number>);
-    for (const pid of pids) killGroup(pid, "SIGTERM");
-    for (let waited = 0; waited < 15_000; waited += 200) {
+    requestCancel(dir);
+    signalSupervisor(record);
+    for (;;) {
       await sleep(200);
       record = readRecordAt(dir) ?? record;
       if (TERMINAL_STATES.includes(record.state)) return record;
-      if (waited === 8_000) for (const pid of pids) killGroup(pid, "SIGKILL");
-      if (!isAlive(record.details.supervisorPid as number | undefined)) break;
+      if (!supervisorRunning(record)) return withLiveness(dir, record);
     }
-    // nobody is left to record the end: do it here
-    record = { ...record, state: "canceled", reason: "canceled by the user", endedAt: new Date().toISOString() };
-    writeRecord(dir, record);
-    return record;
   }
 
   async logs(runId: string, opts: { follow: boolean; onLog: (line: LogLine) => void; signal?: AbortSignal }): Promise<void> {
     const dir = resolveRunDir(this.opts.runsDir, runId);
     const replicas = ((await this.status(runId)).details.replicas as string[] | undefined) ?? ["worker-0"];
-    const offsets = new Map(replicas.map((r) => [r, 0]));
-    const partial = new Map(replicas.map((r) => [r, ""]));
-    const drain = async () => {
-      for (const replica of replicas) {
-        const file = logFile(dir, replica);
-        const size = (await stat(file).catch(() => undefined))?.size ?? 0;
-        const from = offsets.get(replica)!;
-        if (size <= from) continue;
-        const fh = await open(file, "r");
-        const buf = Buffer.alloc(size - from);
-        await fh.read(buf, 0, buf.length, from);
-        await fh.close();
-        offsets.set(replica, size);
-        const text = partial.get(replica)! + buf.toString("utf8");
-        const lines = text.split("\n");
-        partial.set(replica, lines.pop()!);
-        for (const l of lines) opts.onLog({ replica, stream: "stdout", text: l });
-      }
-    };
-    await drain();
+    const files = new RunFiles(dir, replicas);
+    const sink = { onLog: opts.onLog };
+    await files.drain(sink);
     while (opts.follow && !opts.signal?.aborted) {
       const r = readRecordAt(dir);
       const ended = !r || TERMINAL_STATES.includes(withLiveness(dir, r).state);
-      await drain();
+      await files.drain(sink);
       if (ended) break;
       await sleep(250);
     }
@@ -200,11 +196,13 @@ export class LocalBackend implements Backend<LocalPlan, LocalPlanContext> {
 export const create: BackendFactory = (ctx) =>
   new LocalBackend({ runsDir: ctx.config.runsDir.value, libs: ctx.libs, ...(ctx.config.python ? { python: ctx.config.python } : {}), ...(ctx.config.s3 ? { s3: s3Settings(ctx.config.s3) } : {}) });
 
-/** Entry of the detached supervisor (see supervisor.ts). */
-export async function superviseFromDisk(runDir: string): Promise<void> {
-  const { plan, python } = JSON.parse(await readFile(join(runDir, PLAN_FILE), "utf8")) as { plan: LocalPlan; python?: string };
-  const exec = executeLocal(plan, python);
-  process.on("SIGTERM", () => void exec.cancel());
-  await exec.done;
+/** Wakes the supervisor of a run to read the cancel requests, if it is the very process recorded (pid and start time). */
+function signalSupervisor(record: RunRecord): void {
+  if (!supervisorRunning(record)) return;
+  try {
+    process.kill(record.details.supervisorPid as number, "SIGTERM");
+  } catch {
+    // it has just exited: the loop that waits for the end finds out
+  }
 }
 
