@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // `pnpm bench`: start-up time of the CLI against bare node, and planning throughput.
+// `pnpm bench credentials`: how long finding S3 credentials and reaching an endpoint take to give up.
 // A benchmark, not a test: it prints a table and whether each target is met.
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -33,6 +34,58 @@ async function plansPerSecond(n) {
   return n / s;
 }
 
+/**
+ * How long a user waits for the error when there are no S3 credentials or the
+ * endpoint is not there (the targets are the bounds the tests once asserted;
+ * the tests now check only what the error says). Runs in this process, with a
+ * temp HOME and none of this machine's AWS variables, as the tests do.
+ */
+async function credentials() {
+  const { findCredentials, parseUri, storeFor } = await import(`${root}packages/storage/dist/index.js`);
+  const { freePort, startSilentServer, tempDir } = await import(`${root}packages/testkit/dist/index.js`);
+  const settings = { region: "us-east-1", pathStyle: true, endpoint: "http://127.0.0.1:4568" };
+  const silent = await startSilentServer();
+  const refused = `http://127.0.0.1:${await freePort()}`;
+  const clean = () => {
+    for (const k of Object.keys(process.env)) if (k.startsWith("AWS_") || k === "AVES2_CLIENT_CONFIG") delete process.env[k];
+    process.env.HOME = tempDir("aves2-bench-home-");
+  };
+  const cases = [
+    ["no credentials anywhere (no instance metadata)", 1000, { AWS_EC2_METADATA_DISABLED: "true" }],
+    ["container endpoint refusing connections", 5000, { AWS_CONTAINER_CREDENTIALS_FULL_URI: `${refused}/v2/credentials/x` }],
+    ["container endpoint that never answers", 8000, { AWS_CONTAINER_CREDENTIALS_FULL_URI: `${silent.url}/v2/credentials/x` }],
+    ["instance metadata that never answers", 1600, { AWS_EC2_METADATA_SERVICE_ENDPOINT: silent.url }],
+  ];
+  const runs = Number(process.env.BENCH_RUNS ?? 3);
+  const time = async (what, f) => {
+    const times = [];
+    for (let i = 0; i < runs; i++) {
+      const t = process.hrtime.bigint();
+      const failed = await f().then(() => false, () => true);
+      times.push(Number(process.hrtime.bigint() - t) / 1e6);
+      if (!failed) throw new Error(`${what}: expected an error, it succeeded`);
+    }
+    return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+  };
+  const rows = [];
+  for (const [what, target, vars] of cases) {
+    const ms = await time(what, () => {
+      clean();
+      Object.assign(process.env, vars);
+      return findCredentials(settings, process.env);
+    });
+    rows.push([what, ms, target]);
+  }
+  const input = parseUri("s3://aves2/data/", "bench", "/");
+  clean();
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: "AKID", AWS_SECRET_ACCESS_KEY: "bench-secret" });
+  const what = "S3 endpoint refusing connections (input check)";
+  rows.push([what, await time(what, () => storeFor(input, "--input x").checkInput(input, "--input x", { s3: { ...settings, endpoint: refused } })), 8000]);
+  await silent.stop();
+  console.log(`bench credentials: ${runs} runs each, median time to the error, Node ${process.version}`);
+  for (const [what, ms, target] of rows) console.log(`| ${what.padEnd(48)} | ${`${ms.toFixed(0)} ms`.padStart(8)} | ${ms <= target ? "✓" : "✗"} ≤ ${target} ms |`);
+}
+
 const suite = process.argv[2] ?? "cli";
 if (suite === "staging" || suite === "catalog") {
   await import(`./bench-${suite}.mjs`);
@@ -45,8 +98,12 @@ if (suite === "gpu") {
   const r = spawnSync(python.path, [`${root}scripts/bench_gpu.py`], { stdio: "inherit" });
   process.exit(r.status ?? 1);
 }
+if (suite === "credentials") {
+  await credentials();
+  process.exit(0);
+}
 if (suite !== "cli") {
-  console.error(`unknown bench suite "${suite}" (available: cli, staging, catalog, gpu)`);
+  console.error(`unknown bench suite "${suite}" (available: cli, staging, catalog, gpu, credentials)`);
   process.exit(2);
 }
 

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { REPO, runCli, tempDir } from "./cli.js";
+import { REPO, runCli, tempDir, waitFor } from "./cli.js";
 
 /**
  * Opt-in: the Kubernetes backend against a REAL cluster. Runs only when
@@ -64,8 +64,15 @@ describe.skipIf(!KUBECONFIG)(NAME, () => {
       const cancel = await cli(["cancel", runId]);
       expect(cancel.code, cancel.stderr).toBe(0);
       expect(cancel.stdout).toContain("canceled");
-      const runs = await cli(["runs", "--backend", "kubernetes", "--json"]);
-      expect((JSON.parse(runs.stdout) as { runId: string }[]).some((x) => x.runId === runId && (x as { state?: string }).state !== "canceled")).toBe(false);
+      const status = await cli(["status", runId, "--json"]);
+      expect(JSON.parse(status.stdout)).toMatchObject({ runId, state: "canceled" });
+      // the objects go in the background: the cluster stops listing the run once its primary object is gone
+      const listed = async () => {
+        const runs = await cli(["runs", "--backend", "kubernetes", "--json"]);
+        expect(runs.code, runs.stderr).toBe(0);
+        return (JSON.parse(runs.stdout) as { runId: string }[]).map((x) => x.runId);
+      };
+      await waitFor(async () => ((await listed()).includes(runId) ? undefined : true), 2 * MINUTES);
     },
     5 * MINUTES,
   );

@@ -9,7 +9,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, REPO, type S3TestServer, startS3Server } from "@aves2/testkit";
+import { BIN, isolatedEnv, REPO, type S3TestServer, startS3Server } from "@aves2/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FIXTURE, runCli, tempDir } from "./cli.js";
 
@@ -46,8 +46,8 @@ function expand(s: string, env: Record<string, string | undefined>): string {
 
 function runContainer(c: Container, pod: string) {
   const map = mapper(pod);
-  // envFrom the --s3-secret: the S3 test server's credentials
-  const env: Record<string, string | undefined> = { ...process.env, ...server.env(), PATH: `${shim}:${process.env.PATH}` };
+  // envFrom the --s3-secret: the S3 test server's credentials; nothing of this machine's HOME or settings
+  const env: Record<string, string | undefined> = { ...isolatedEnv(), ...server.env(), PATH: `${shim}:${process.env.PATH}` };
   for (const e of c.env ?? []) if (e.value !== undefined) env[e.name] = expand(map(e.value), env);
   const argv = c.command.map((a) => expand(map(a), env));
   const cwd = c.workingDir ? map(c.workingDir) : pod;
@@ -98,6 +98,7 @@ describe("the pod's data path, executed", () => {
     const spec = await renderPod(["--set", "exit_code=3", "--output", "result_dir=s3://k8s/out-failed/"]);
     const pod = tempDir("aves2-pod-");
     for (const v of ["code", "data", "output", "run"]) mkdirSync(join(pod, v));
+    expect(spec.initContainers.map((c) => c.name)).toEqual(["stage-code", "stage-in-data-dir"]);
     for (const c of spec.initContainers) expect(runContainer(c, pod).status).toBe(0);
     const [train, uploader] = spec.containers;
     const t = runContainer(train!, pod);

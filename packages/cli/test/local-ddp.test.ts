@@ -54,10 +54,9 @@ if (rank === Number(opt("fail_rank"))) {
 describe("local PYTORCH_DDP: one rank fails", () => {
   it("the others are stopped and the run fails with that rank's error (exit 1)", async () => {
     const runs = tempDir();
-    const started = Date.now();
+    // the other ranks would wait 10 minutes: this returns at all only if they were stopped
     const r = await runCli(["run", "failrank", "--distribute", "PYTORCH_DDP", "--workers", "3"], { cwd: catalog, env: { AVES2_RUNS_DIR: runs } });
     expect(r.code).toBe(1);
-    expect(Date.now() - started).toBeLessThan(30_000);
     expect(r.stdout).toMatch(/\[worker-1\] rank 1: out of cheese|rank 1: out of cheese/);
     expect(r.stdout + r.stderr).toMatch(/worker-1 exited with code 3: rank 1: out of cheese/);
     expect(r.stdout + r.stderr).not.toMatch(/killed by SIGTERM/);

@@ -1,14 +1,28 @@
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { type RegistryServer, type S3TestServer, freePort, startFaultProxy, startRegistry, startS3Server } from "@aves2/testkit";
+import {
+  collectOutput,
+  freePort,
+  mirrorDependencies,
+  offlineNpmEnv,
+  type RegistryServer,
+  type S3TestServer,
+  startFaultProxy,
+  startHttpForwardProxy,
+  startRegistry,
+  startS3Server,
+} from "@aves2/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FIXTURE, REPO, runCli, tempDir } from "./cli.js";
 
 /**
  * Publishing and consuming versions, against a real npm registry (verdaccio)
- * and a real S3 server (s3rver), both on 127.0.0.1.
+ * and a real S3 server (s3rver), both on 127.0.0.1. Nothing here needs the
+ * internet: the registry has no uplinks, and installing the CLI from it finds
+ * the third-party packages there too (mirrored from this workspace).
  */
 let registry: RegistryServer;
 let s3: S3TestServer;
@@ -156,32 +170,47 @@ describe("consume", () => {
     expect(r.stderr).toMatch(/the tarball of echo@1\.1\.0 from s3:\/\/catalog\/components\/ does not match its recorded digest \(sha512-.*\) \(it was altered after publishing/);
   });
 
-  it("installs the CLI from the registry into an empty folder and runs a published component there", async () => {
-    // the CLI's own packages, published as users get them (pnpm turns workspace:* into versions)
-    const token = npmrc([`${registry.url.replace(/^http:/, "")}:_authToken=${registry.token}`]);
-    for (const pkg of ["python-runtime", "storage", "core", "cli"]) {
-      const r = spawnSync("pnpm", ["publish", "--registry", registry.url, "--no-git-checks"], {
-        cwd: join(REPO, "packages", pkg),
-        env: { ...process.env, NPM_CONFIG_USERCONFIG: token },
-        encoding: "utf8",
+  it("installs the CLI from the registry into an empty folder, with no internet, and runs a published component there", async () => {
+    // the only registry is the test one (no uplinks); whatever npm, pnpm or the CLI would send anywhere else
+    // goes to this proxy, which refuses it and keeps a note: the test fails on anything it notes
+    const gate = await startHttpForwardProxy({ requireAuth: { user: "nobody", pass: randomUUID() } });
+    try {
+      const home = tempDir("user-");
+      const auth = `${registry.url.replace(/^http:/, "")}:_authToken=${registry.token}`;
+      writeFileSync(join(home, ".npmrc"), [`@aves2:registry=${registry.url}`, `@aves2-components:registry=${registry.url}`, auth].join("\n"));
+      const npmEnv = offlineNpmEnv(registry, home, gate.url);
+      const sh = (cmd: string, args: string[], cwd: string, env = npmEnv) => collectOutput(spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] }));
+
+      // the gate holds: npm asking the public registry is refused there, and noted
+      const outside = await sh("npm", ["view", "left-pad", "version", "--registry", "https://registry.npmjs.org/"], home);
+      expect(outside.code).not.toBe(0);
+      expect(outside.stderr).toContain("E407");
+      expect(gate.refused).toContainEqual({ kind: "connect", target: "registry.npmjs.org:443" });
+      gate.refused.splice(0);
+
+      // the CLI's own packages, published as users get them (pnpm turns workspace:* into versions) ...
+      for (const pkg of ["python-runtime", "storage", "core", "cli"]) {
+        const r = await sh("pnpm", ["publish", "--registry", registry.url, "--no-git-checks"], join(REPO, "packages", pkg));
+        expect(r.code, r.stdout + r.stderr).toBe(0);
+      }
+      // ... and every third-party package they need, from this workspace's node_modules
+      const mirrored = await mirrorDependencies(registry, [join(REPO, "packages/cli")]);
+      expect(mirrored.map((p) => p.name)).toEqual(expect.arrayContaining(["commander", "@kubernetes/client-node", "@aws-sdk/credential-provider-node"]));
+
+      const install = await sh("npm", ["install", "--loglevel=error", "@aves2/cli"], home);
+      expect(install.code, install.stderr).toBe(0);
+      expect(readFileSync(join(home, "package.json"), "utf8")).toContain("@aves2/cli");
+      const run = await sh(join(home, "node_modules/.bin/component"), ["run", "echo@1.2.0", "--set", "epochs=1"], home, {
+        ...npmEnv,
+        NO_COLOR: "1",
+        AVES2_CACHE_DIR: tempDir("cache-"),
+        AVES2_RUNS_DIR: tempDir("runs-"),
       });
-      expect(r.status, r.stdout + r.stderr).toBe(0);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).toContain("echo 1.2.0 on local");
+      expect([...gate.seen, ...gate.refused]).toEqual([]);
+    } finally {
+      await gate.stop();
     }
-    const home = tempDir("user-");
-    writeFileSync(
-      join(home, ".npmrc"),
-      [`@aves2:registry=${registry.url}`, `@aves2-components:registry=${registry.url}`, `${registry.url.replace(/^http:/, "")}:_authToken=${registry.token}`].join("\n"),
-    );
-    const install = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", "@aves2/cli"], { cwd: home, encoding: "utf8" });
-    expect(install.status, install.stderr).toBe(0);
-    const bin = join(home, "node_modules/.bin/component");
-    const run = spawnSync(bin, ["run", "echo@1.2.0", "--set", "epochs=1"], {
-      cwd: home,
-      encoding: "utf8",
-      env: { ...process.env, NO_COLOR: "1", AVES2_CACHE_DIR: tempDir("cache-"), AVES2_RUNS_DIR: tempDir("runs-"), npm_config_registry: "" },
-    });
-    expect(run.status, run.stdout + run.stderr).toBe(0);
-    expect(run.stdout).toContain("echo 1.2.0 on local");
-    expect(readFileSync(join(home, "package.json"), "utf8")).toContain("@aves2/cli");
   }, 240_000);
 });

@@ -15,7 +15,7 @@ const request = (over: Partial<RunRequest> = {}): RunRequest => ({
   inputs: {},
   outputs: { out_dir: "results" },
   backend: "local",
-  cwd: "/work",
+  cwd: "/project",
   ...over,
 });
 const fixed = { now: new Date("2026-01-02T03:04:05Z"), random: () => 0.5 };
@@ -31,7 +31,7 @@ describe("resolve → plan", () => {
       ["note", "a b; $(echo hi)"],
     ]);
     expect(spec.inputs).toEqual([{ name: "data_dir", uri: { scheme: "file", path: `${dir}/data` }, from: "default" }]);
-    expect(spec.outputs).toEqual([{ name: "out_dir", uri: { scheme: "file", path: "/work/results" } }]);
+    expect(spec.outputs).toEqual([{ name: "out_dir", uri: { scheme: "file", path: "/project/results" } }]);
   });
 
   it("is pure: same input, same plan; nothing mutated; results frozen", () => {

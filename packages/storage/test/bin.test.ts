@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type S3TestServer, startS3Server, tempDir } from "@aves2/testkit";
+import { isolatedEnv, type S3TestServer, startS3Server, tempDir } from "@aves2/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /** The built `aves2-storage`: what the staging image runs as `component storage sync`. */
@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 const run = (args: string[], env: Record<string, string> = server.env()) =>
-  spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1", HOME: tempDir("aves2-home-"), ...env } });
+  spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...isolatedEnv(), NO_COLOR: "1", ...env } });
 
 describe("aves2-storage, the staging image's `component storage sync`", () => {
   it("uploads a folder and downloads it again, with the completion marker last, as the pods call it", () => {

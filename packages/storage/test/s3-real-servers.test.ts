@@ -11,6 +11,7 @@ import {
   startTlsFront,
   type TlsFront,
   freePort,
+  isolatedEnv,
   tempDir,
 } from "@aves2/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -32,7 +33,8 @@ const cleanups: (() => Promise<unknown>)[] = [];
 
 beforeAll(async () => {
   server = await startS3Server({ buckets: ["real"] });
-  Object.assign(process.env, server.env({ AVES2_CACHE_DIR: tempDir("aves2-cache-"), AVES2_S3_RETRY_SECONDS: "3" }));
+  // the stores read credentials, config and proxies from the process: none of this machine's, only the server's
+  process.env = { ...isolatedEnv(), ...server.env({ AVES2_CACHE_DIR: tempDir("aves2-cache-"), AVES2_S3_RETRY_SECONDS: "3" }) };
   fidelity = await startS3FidelityProxy(server.endpoint);
   s3 = { endpoint: fidelity.url, region: "us-east-1", pathStyle: true };
 }, 60_000);

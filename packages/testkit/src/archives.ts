@@ -21,13 +21,25 @@ function octal(n: number, width: number): string {
   return `${n.toString(8).padStart(width - 1, "0")}\0`;
 }
 
+/** A name over ustar's 100 bytes goes in two parts split at a slash: prefix (155 bytes) and name. */
+function ustarName(full: string): { prefix: string; name: string } {
+  if (Buffer.byteLength(full) <= 100) return { prefix: "", name: full };
+  for (let i = full.indexOf("/"); i > 0; i = full.indexOf("/", i + 1)) {
+    const prefix = full.slice(0, i);
+    const name = full.slice(i + 1);
+    if (Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(name) <= 100) return { prefix, name };
+  }
+  throw new Error(`tar: "${full}" is too long for a ustar header`);
+}
+
 export function tarBytes(entries: readonly ArchiveEntry[], opts: { gzip?: boolean } = {}): Buffer {
   const blocks: Buffer[] = [];
   for (const e of entries) {
     const type = e.type ?? "file";
     const body = type === "file" ? Buffer.from(e.content ?? "") : Buffer.alloc(0);
     const h = Buffer.alloc(512);
-    h.write(e.name, 0, 100, "utf8");
+    const { prefix, name } = ustarName(e.name);
+    h.write(name, 0, 100, "utf8");
     h.write(octal(e.mode ?? (type === "dir" ? 0o755 : 0o644), 8), 100, "ascii");
     h.write(octal(0, 8), 108, "ascii");
     h.write(octal(0, 8), 116, "ascii");
@@ -37,6 +49,7 @@ export function tarBytes(entries: readonly ArchiveEntry[], opts: { gzip?: boolea
     h.write({ file: "0", hardlink: "1", symlink: "2", dir: "5" }[type], 156, "ascii");
     if (e.target) h.write(e.target, 157, 100, "utf8");
     h.write("ustar\u000000", 257, "ascii");
+    if (prefix) h.write(prefix, 345, 155, "utf8");
     let sum = 0;
     for (const b of h) sum += b;
     h.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "ascii");

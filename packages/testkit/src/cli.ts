@@ -19,10 +19,44 @@ export function tempDir(prefix = "aves2-cli-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/**
+ * What the developer's shell holds that would make a test's result depend on
+ * the machine: credentials, profiles and endpoints (AWS_*), AVES2 settings, a
+ * kubeconfig or an in-cluster service account, npm settings and their files,
+ * the XDG folders, proxies. Kept: AVES2_PYTHON (which interpreter to run, not
+ * a setting under test) and the AWS SDK's notice switch.
+ */
+const MACHINE_SETTINGS = /^(AWS_|AVES2_|KUBERNETES_SERVICE_|KUBECONFIG$|npm_|INIT_CWD$|XDG_(CONFIG|CACHE|DATA|STATE)_HOME$|USERPROFILE$|(HTTPS?|ALL|NO)_PROXY$)/i;
+const KEPT = new Set(["AVES2_PYTHON", "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"]);
+
+let home: string | undefined;
+
+/** An empty HOME of this test process's own, made on first use. */
+export function testHome(): string {
+  home ??= tempDir("aves2-test-home-");
+  return home;
+}
+
+/**
+ * The environment a program under test starts from: this process's, less the
+ * machine's settings (see MACHINE_SETTINGS), with HOME an empty folder of the
+ * test process, so that ~/.aws, ~/.kube/config, ~/.aves2/aves2.cfg, ~/.npmrc,
+ * ~/.config/aves2 and ~/.cache/aves2 are never the developer's. The variables
+ * that would name other files (AWS_CONFIG_FILE, KUBECONFIG, ...) are removed,
+ * not pointed at that HOME, so a test that sets HOME to a folder of its own
+ * gets the files there.
+ */
+export function isolatedEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && (KEPT.has(k) || !MACHINE_SETTINGS.test(k))) env[k] = v;
+  env.HOME = testHome();
+  return env;
+}
+
 export function startCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): ChildProcess {
   return spawn(process.execPath, [BIN, ...args], {
     cwd: opts.cwd ?? REPO,
-    env: { ...process.env, NO_COLOR: "1", ...opts.env },
+    env: { ...isolatedEnv(), NO_COLOR: "1", ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
 }

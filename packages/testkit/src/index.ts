@@ -5,6 +5,7 @@ export * from "./s3-server.js";
 export * from "./archives.js";
 export * from "./fault-proxy.js";
 export * from "./k8s-test-server/index.js";
+export * from "./k8s-test-server/admission.js";
 export * from "./ports.js";
 export * from "./aws-credential-servers.js";
 export * from "./s3-fidelity-proxy.js";

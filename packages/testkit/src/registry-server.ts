@@ -5,6 +5,9 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { tempDir } from "./cli.js";
 
+// what a test publishes into it besides its own packages: their third-party dependencies
+export * from "./registry-mirror.js";
+
 /**
  * A real npm registry (verdaccio) on 127.0.0.1, in its own process so a test
  * can stop it to see what users see when the registry is down. No uplinks:
@@ -19,7 +22,6 @@ export interface RegistryServer {
   stop(): Promise<void>;
 }
 
-
 export async function startRegistry(): Promise<RegistryServer> {
   const dir = tempDir("aves2-registry-");
   const port = await freePort();
@@ -33,6 +35,12 @@ export async function startRegistry(): Promise<RegistryServer> {
       "  htpasswd:",
       `    file: ${join(dir, "htpasswd")}`,
       "    max_users: 100",
+      // signed tokens: checking one is a signature; a legacy token is the password, checked with bcrypt on every request
+      "security:",
+      "  api:",
+      "    jwt:",
+      "      sign:",
+      "        expiresIn: 1d",
       "uplinks: {}",
       "packages:",
       "  '**':",

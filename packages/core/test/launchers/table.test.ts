@@ -207,11 +207,10 @@ describe("large files", () => {
     return dir;
   }
 
-  it(`reads ${ROWS} rows in reasonable time`, async () => {
+  // how long it takes is measured by `pnpm bench catalog` (TS preflight, 200,000 rows), not asserted here
+  it(`reads ${ROWS} rows`, async () => {
     const dir = big();
-    const started = performance.now();
     const r = await readTable({ dir, files: ["train.csv"], task: "classification" });
-    const seconds = (performance.now() - started) / 1000;
     expect(r).toEqual({
       ok: true,
       summary: {
@@ -228,7 +227,6 @@ describe("large files", () => {
         classes: ["no", "yes"],
       },
     });
-    expect(seconds).toBeLessThan(10);
   });
 
   it("finds a problem on the last line", async () => {

@@ -120,14 +120,16 @@ describe("credentials", () => {
   });
 
   it("an _auth that is not base64 of user:password is refused without printing it", () => {
-    expect(() => config(["registry=https://r.example.com/", `//r.example.com/:_auth=${b64("no-colon-secret")}`])).toThrow(UserError);
+    let e: unknown;
     try {
       config(["registry=https://r.example.com/", `//r.example.com/:_auth=${b64("no-colon-secret")}`]);
-    } catch (e) {
-      expect((e as Error).message).toMatch(/^\/home\/u\/\.npmrc: \/\/r\.example\.com\/:_auth for \/\/r\.example\.com\/ is not base64 of user:password/);
-      expect((e as Error).message).not.toContain(b64("no-colon-secret"));
-      expect((e as Error).message).not.toContain("no-colon-secret");
+    } catch (err) {
+      e = err;
     }
+    expect(e).toBeInstanceOf(UserError);
+    expect((e as Error).message).toMatch(/^\/home\/u\/\.npmrc: \/\/r\.example\.com\/:_auth for \/\/r\.example\.com\/ is not base64 of user:password/);
+    expect((e as Error).message).not.toContain(b64("no-colon-secret"));
+    expect((e as Error).message).not.toContain("no-colon-secret");
   });
 
   it("always-auth: plain or keyed to the registry", () => {
