@@ -1,7 +1,7 @@
 import type { JsonObject, K8sObject } from "./objects.js";
 import { podTemplate } from "./pod.js";
 import { meta, type RenderContext, type Rendered, runPolicy } from "./render-context.js";
-import { PATHS } from "./staging.js";
+import { PATHS } from "./pod-paths.js";
 
 export const MPI_CONTAINER = "mpi";
 /** Workers only serve mpirun's ssh connections; the image must have sshd (Horovod images do). */

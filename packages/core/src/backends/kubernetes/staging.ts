@@ -4,7 +4,7 @@ import type { Problem } from "../../errors.js";
 import type { S3Settings } from "@aves2/storage/config";
 import { type DataUri, formatUri } from "@aves2/storage/uri";
 import type { RunSpec } from "../../run/spec.js";
-import { logsUri } from "../local/plan.js";
+import { logsUri } from "../../run/logs-location.js";
 import { dnsLabel, literal } from "./names.js";
 import type { JsonObject } from "./objects.js";
 import { EVENTS_FILE, PATHS, TRAIN_LOG_DIR } from "./pod-paths.js";
@@ -33,8 +33,6 @@ import { uploaderScript } from "./pod-scripts.js";
  *   there when the pod's log, rotated by the kubelet, no longer holds them.
  * - Storage credentials come only from a Secret, by reference (`envFrom`).
  */
-export { ALIVE_FILE, EVENTS_FILE, EXIT_CODE_FILE, PATHS, TRAIN_LOG_DIR } from "./pod-paths.js";
-export { TRAIN_WRAPPER, uploaderScript } from "./pod-scripts.js";
 
 export const VOLUMES = { code: "aves2-code", data: "aves2-data", output: "aves2-output", run: "aves2-run" } as const;
 

@@ -30,7 +30,7 @@ export interface Execution {
  * their output, stage outputs (also after a failure or a cancel), and keep
  * run.json current at each step.
  */
-export function executeLocal(plan: LocalPlan, python: string | undefined, opts: SubmitOptions = {}): Execution {
+export function executeLocal(plan: LocalPlan, python: string | undefined, opts: Pick<SubmitOptions, "onTransfer"> = {}): Execution {
   const children = new Map<string, ChildProcess>();
   // replicas whose process has exited and whose output has ended: nothing of theirs is left to stop
   const finished = new Set<string>();
@@ -185,12 +185,10 @@ async function runReplicas(
       if (event) {
         events.write(`${JSON.stringify({ replica: proc.replica, ...event })}\n`);
         recordEvent(event, update);
-        opts.onEvent?.(event, proc.replica);
         return;
       }
       log.write(`${text}\n`);
       if (stream === "stderr" && text.trim()) lastErr.splice(0, lastErr.length >= 3 ? 1 : 0, text.trim());
-      opts.onLog?.({ replica: proc.replica, stream, text });
     };
     const streamsClosed = Promise.all(
       (["stdout", "stderr"] as const).map(

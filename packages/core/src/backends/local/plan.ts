@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { type Problem, UserError } from "../../errors.js";
 import { buildArgv } from "../../run/argv.js";
+import { logsUri } from "../../run/logs-location.js";
 import { deepFreeze } from "../../run/freeze.js";
 import { type RunSpec, specToJSON } from "../../run/spec.js";
 import { storeFor } from "@aves2/storage";
@@ -108,19 +109,6 @@ function stageMethod(uri: DataUri, folder: "link" | "copy"): StageMethod {
   return archive ? "unpack" : folder;
 }
 
-/**
- * The job's log dir when it names one; else, for outputs saved to object
- * storage, `logs/<run-id>/` beside the first of them (s3://b/runs/x/out/ →
- * s3://b/runs/x/logs/<run-id>/), so that logs are found next to what the run
- * wrote. Local outputs get none: the run's folder already holds its logs.
- */
-export function logsUri(spec: RunSpec): string | undefined {
-  if (spec.logDir) return formatUri(spec.logDir);
-  const first = spec.outputs.find((o) => o.uri?.scheme === "s3")?.uri;
-  if (first?.scheme !== "s3") return undefined;
-  const parent = first.key.replace(/\/+$/, "").split("/").slice(0, -1).join("/");
-  return `s3://${first.bucket}/${parent ? `${parent}/` : ""}logs/${spec.runId}/`;
-}
 
 function tryStore(f: () => unknown, problems: Problem[]): void {
   try {
