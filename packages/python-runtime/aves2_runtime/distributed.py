@@ -6,6 +6,7 @@ WORLD_SIZE > 1. With no env at all everything degrades to a single process,
 and every helper here is a cheap no-op.
 """
 
+import contextlib
 import os
 
 
@@ -90,3 +91,14 @@ def cleanup():
         import torch.distributed as dist
 
         dist.destroy_process_group()
+
+
+@contextlib.contextmanager
+def ending():
+    """``cleanup()`` however the block ends: a run refused on bad input or crashed leaves
+    the process group as a finished one does. Entered outside ``refusing_bad_input`` so
+    that the error line is printed before the group is torn down."""
+    try:
+        yield
+    finally:
+        cleanup()

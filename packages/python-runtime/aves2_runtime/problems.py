@@ -5,6 +5,7 @@ a problem reads the same whether the TS preflight found it before the run or
 this runtime found it inside the run.
 """
 
+import contextlib
 import sys
 
 # The exit code of bad input, as the CLI uses it: the run did not fail, it was refused.
@@ -31,6 +32,15 @@ def exit_with(problem):
     """Print the problem as one ``error:`` line and leave with the bad-input code (no traceback)."""
     print(f"error: {problem}", file=sys.stderr, flush=True)
     raise SystemExit(EXIT_BAD_INPUT)
+
+
+@contextlib.contextmanager
+def refusing_bad_input():
+    """A Problem raised inside ends the process with its one line and exit code 2, no traceback."""
+    try:
+        yield
+    except Problem as p:
+        exit_with(p)
 
 
 def closest(name, known, limit=3):

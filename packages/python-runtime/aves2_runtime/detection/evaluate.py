@@ -9,7 +9,7 @@ import time
 from .. import device as devices
 from .. import events
 from ..files import atomic_write_json
-from ..problems import Problem, exit_with
+from ..problems import Problem, refusing_bad_input
 from ..tabular.args import parse_args
 from ..vision import inputs as vision_inputs
 from . import data, inputs, metrics, models, params, task, trained
@@ -17,10 +17,8 @@ from . import data, inputs, metrics, models, params, task, trained
 
 def main(description, argv=None):
     args = parse_args(description, params.eval_table(), params.EVAL_FOLDERS, argv, empty_folders_unset=True)
-    try:
+    with refusing_bad_input():
         run(args)
-    except Problem as p:
-        exit_with(p)
     return 0
 
 

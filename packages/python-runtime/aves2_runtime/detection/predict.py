@@ -17,17 +17,15 @@ import time
 from .. import device as devices
 from .. import events
 from ..files import atomic_write, atomic_write_json
-from ..problems import Problem, exit_with
+from ..problems import Problem, refusing_bad_input
 from ..tabular.args import parse_args
 from . import data, draw, evaluate, params, trained
 
 
 def main(description, argv=None):
     args = parse_args(description, params.predict_table(), params.PREDICT_FOLDERS, argv, empty_folders_unset=True)
-    try:
+    with refusing_bad_input():
         run(args)
-    except Problem as p:
-        exit_with(p)
     return 0
 
 

@@ -22,7 +22,7 @@ import time
 from .. import device as devices
 from .. import distributed, events
 from ..files import atomic_write_json, atomic_write_text
-from ..problems import Problem, exit_with
+from ..problems import Problem, refusing_bad_input
 from ..tabular.args import parse_args
 from ..vision import checkpoints, curves, loop, training
 from ..vision import session as vision_session
@@ -43,12 +43,8 @@ def log(message):
 
 def main(description, table, argv=None, after_epoch=None):
     args = parse_args(description, table, params.TRAIN_FOLDERS, argv, empty_folders_unset=True)
-    try:
+    with distributed.ending(), refusing_bad_input():
         run(args, after_epoch)
-    except Problem as p:
-        exit_with(p)
-    finally:
-        distributed.cleanup()
     return 0
 
 

@@ -2,7 +2,6 @@
 or a file. Anything else (an image classifier's checkpoint, the upstream's TensorFlow
 frozen graph, a tabular model) is refused with one line saying what it is."""
 
-import glob
 import os
 
 from ..problems import Problem
@@ -17,10 +16,10 @@ def model_file(model_dir, what="--model_dir"):
         return model_dir
     if not os.path.isdir(model_dir):
         raise Problem(model_dir, f"{what} does not exist")
-    for name in (checkpoints.MODEL, checkpoints.BEST):
-        if os.path.isfile(os.path.join(model_dir, name)):
-            return os.path.join(model_dir, name)
-    files = sorted(glob.glob(os.path.join(model_dir, "*.pt")) + glob.glob(os.path.join(model_dir, "*.pth")))
+    named = checkpoints.named_model(model_dir)
+    if named:
+        return named
+    files = checkpoints.torch_files(model_dir)
     if files:
         return files[0]
     if os.path.isfile(os.path.join(model_dir, "frozen_inference_graph.pb")):

@@ -10,7 +10,6 @@ A checkpoint of another task (an image classifier: model_name, num_class, classe
 detector) or the upstream's TensorFlow checkpoint files are refused with one Problem.
 """
 
-import glob
 import os
 
 from ..problems import Problem
@@ -34,14 +33,14 @@ def find(path, what):
         return path
     if not os.path.isdir(path):
         raise Problem(what, f"{path} does not exist")
-    for name in (checkpoints.MODEL, checkpoints.BEST):
-        if os.path.isfile(os.path.join(path, name)):
-            return os.path.join(path, name)
-    found = sorted(glob.glob(os.path.join(path, "*.pt")) + glob.glob(os.path.join(path, "*.pth")))
-    found = [f for f in found if os.path.basename(f) != checkpoints.LAST]
+    named = checkpoints.named_model(path)
+    if named:
+        return named
+    found = [f for f in checkpoints.torch_files(path) if os.path.basename(f) != checkpoints.LAST]
     if len(found) == 1:
         return found[0]
-    if glob.glob(os.path.join(path, "*.ckpt*")) or glob.glob(os.path.join(path, "*.index")) or os.path.isfile(os.path.join(path, "checkpoint")):
+    # TF's bare ``checkpoint`` state file counts too: the upstream CRNN's model_save_dir has one
+    if checkpoints.holds_tf_checkpoint(path) or os.path.isfile(os.path.join(path, "checkpoint")):
         raise Problem(what, f"{path} holds TensorFlow checkpoints (the upstream CRNN's), which this PyTorch net cannot read", hint="train one with crnn-ocr and give its model_save_dir")
     if found:
         raise Problem(what, f"{path} has several checkpoints ({', '.join(os.path.basename(f) for f in found)}) and no model.pt", hint="give the file itself")

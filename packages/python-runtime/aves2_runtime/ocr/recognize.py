@@ -16,7 +16,7 @@ import time
 from .. import device as devices
 from .. import distributed, events
 from ..files import atomic_write_json, atomic_write_text
-from ..problems import Problem, exit_with
+from ..problems import refusing_bad_input
 from ..tabular.args import parse_args
 from ..vision import training
 from . import batches as lines
@@ -82,23 +82,15 @@ def _batches(split, saved, charset, batch_size, dev):
 
 def evaluate_main(description, argv=None):
     args = parse_args(description, params.evaluate_table(), params.EVALUATE_FOLDERS, argv, empty_folders_unset=True)
-    try:
+    with distributed.ending(), refusing_bad_input():
         _run(_evaluate, args)
-    except Problem as p:
-        exit_with(p)
-    finally:
-        distributed.cleanup()
     return 0
 
 
 def predict_main(description, argv=None):
     args = parse_args(description, params.predict_table(), params.PREDICT_FOLDERS, argv, empty_folders_unset=True)
-    try:
+    with distributed.ending(), refusing_bad_input():
         _run(_predict, args)
-    except Problem as p:
-        exit_with(p)
-    finally:
-        distributed.cleanup()
     return 0
 
 

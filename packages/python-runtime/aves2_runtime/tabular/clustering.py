@@ -11,10 +11,11 @@ davies_bouldin) and result.csv, the rows with a PREDICT column (the cluster,
 
 import os
 
+from ..problems import refusing_bad_input
 from ..tables import read_table, pick_file
 from . import features, model_store, report
 from .args import Arg, parse_args
-from .session import Stopwatch, announce, fit_or_refuse, plain_warnings, refusing_bad_input, require_sklearn
+from .session import Stopwatch, announce, fit_or_refuse, plain_warnings, require_sklearn
 
 CLUSTER_ARGS = [
     Arg("standardize", "bool", False, "scale every numeric column to mean 0, variance 1 before clustering (upstream: never)"),

@@ -2,21 +2,11 @@
 ``error:`` line and exit code 2, library warnings become one line each, and
 the output folder is written only once every input has been read and checked."""
 
-import contextlib
 import time
 import warnings
 
 from .. import events
 from ..problems import Problem, exit_with
-
-
-@contextlib.contextmanager
-def refusing_bad_input():
-    """A Problem raised inside ends the process with its one line and exit code 2, no traceback."""
-    try:
-        yield
-    except Problem as p:
-        exit_with(p)
 
 
 # keep_empty_features (SimpleImputer) and sparse_output (OneHotEncoder) came in 1.2

@@ -13,10 +13,11 @@ import os
 
 import numpy as np
 
+from ..problems import refusing_bad_input
 from ..tables import is_missing, is_number, label_text, pick_file, read_table, sort_classes
 from . import features, model_store, report
 from .args import Arg, parse_args
-from .session import Stopwatch, announce, fit_or_refuse, plain_warnings, refusing_bad_input, require_sklearn, warn_if_other_sklearn
+from .session import Stopwatch, announce, fit_or_refuse, plain_warnings, require_sklearn, warn_if_other_sklearn
 
 TRAIN_ARGS = [
     Arg("target", "str", None, "the column to predict (default: the last column)"),

@@ -119,6 +119,28 @@ def resumable(folder, mode, meta, log):
     return state
 
 
+# --- finding a checkpoint in a folder --------------------------------------------------
+
+
+def torch_files(folder):
+    """The *.pt and *.pth files of ``folder``, by name."""
+    return sorted(glob.glob(os.path.join(folder, "*.pt")) + glob.glob(os.path.join(folder, "*.pth")))
+
+
+def named_model(folder):
+    """``folder``'s model.pt, else its best.pt, else None."""
+    for name in (MODEL, BEST):
+        if os.path.isfile(os.path.join(folder, name)):
+            return os.path.join(folder, name)
+    return None
+
+
+def holds_tf_checkpoint(folder):
+    """Whether ``folder`` holds TensorFlow checkpoint files (*.ckpt*, *.index): the
+    upstream's, named by its job files, which no torch net here can read."""
+    return bool(glob.glob(os.path.join(folder, "*.ckpt*")) or glob.glob(os.path.join(folder, "*.index")))
+
+
 # --- starting from pre-trained weights -----------------------------------------------
 
 
@@ -130,10 +152,10 @@ def find_checkpoint(ckpt_dir, log):
         return ckpt_dir
     if not os.path.isdir(ckpt_dir):
         raise Problem(what, f"{ckpt_dir} is not a directory")
-    files = sorted(glob.glob(os.path.join(ckpt_dir, "*.pt")) + glob.glob(os.path.join(ckpt_dir, "*.pth")))
+    files = torch_files(ckpt_dir)
     if files:
         return files[0]
-    if glob.glob(os.path.join(ckpt_dir, "*.ckpt*")) or glob.glob(os.path.join(ckpt_dir, "*.index")):
+    if holds_tf_checkpoint(ckpt_dir):
         # the upstream's TF-slim checkpoints: its job files name them, so they are no reason to refuse the job
         log(f"warning: pre-trained: {ckpt_dir} holds TensorFlow checkpoints, which torchvision's nets cannot load: training from random weights")
         return None

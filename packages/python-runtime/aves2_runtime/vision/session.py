@@ -25,7 +25,7 @@ import numpy as np
 from .. import device as devices
 from .. import distributed, events
 from ..files import atomic_write_json
-from ..problems import Problem, exit_with
+from ..problems import Problem, refusing_bad_input
 from . import checkpoints, curves, datasets, inputs, loop, models, params, report, training, transforms
 
 
@@ -37,12 +37,8 @@ def log(message):
 def main(description, arg_table, argv=None, after_epoch=None):
     args = params.parse(description, arg_table, argv)
     supported = next(a.choices for a in arg_table if a.name == "model_name")
-    try:
+    with distributed.ending(), refusing_bad_input():
         run(args, supported, after_epoch)
-    except Problem as p:
-        exit_with(p)
-    finally:
-        distributed.cleanup()
     return 0
 
 
