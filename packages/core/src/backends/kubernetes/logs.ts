@@ -182,6 +182,9 @@ class ContainerLog {
         if (!(e instanceof ApiError && (e.status === 400 || isTransient(e)))) throw e;
         failures++;
         await sleep(Math.min(200 * 2 ** Math.min(failures, 5), 5_000), signal);
+        // the container may have restarted while the stream was down: a stale restart count would
+        // read the new instance first, and the old one's last lines would then count as seen
+        await this.o.pods.refresh().catch(() => undefined);
       }
     }
   }
